@@ -1,0 +1,112 @@
+"""The REST API. Endpoints parse, call one domain function, and shape the answer."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.http import HttpRequest
+from ninja import Field, NinjaAPI, Schema
+from ninja.errors import HttpError
+from ninja.security import HttpBearer, django_auth
+
+from doorstep.api.models import ApiToken
+from doorstep.ledger import domain
+from doorstep.ledger.enums import EntrySource
+from doorstep.ledger.errors import IdempotencyConflict, PaymentRejected
+from doorstep.money import cents, yuan
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        found = (
+            ApiToken.objects.select_related("user")
+            .filter(key_hash=ApiToken.hash(token), revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        if found is None:
+            return None
+        request.user = found.user
+        return found.user
+
+
+api = NinjaAPI(
+    title="doorstep API",
+    version="1",
+    description="Consumer-credit collections. Amounts are yuan strings with at most 2 decimals.",
+    auth=[BearerToken(), django_auth],
+    urls_namespace="api",
+)
+
+
+class PaymentIn(Schema):
+    account_id: str = Field(max_length=32)
+    amount: Decimal = Field(gt=0, max_digits=15, decimal_places=2, description="yuan, e.g. 1234.50")
+    paid_at: datetime = Field(description="ISO 8601 with UTC offset")
+    payment_id: str | None = Field(None, max_length=32, description="the payer's own reference")
+
+
+class PaymentOut(Schema):
+    entry_id: int
+    account_id: str
+    amount: str
+    paid_at: datetime
+    effective_on: str
+    payment_id: str | None
+    account_status: str
+    account_balance: str
+    replayed: bool
+
+
+class ErrorOut(Schema):
+    code: str
+    detail: str
+
+
+_STATUS = {"payment.no_account": 404, "payment.duplicate_reference": 409}
+
+
+@api.post(
+    "/payments",
+    response={200: PaymentOut, 201: PaymentOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+              422: ErrorOut},
+    summary="Post a payment (idempotent)",
+)  # fmt: skip
+def post_payment(request: HttpRequest, body: PaymentIn):
+    """Posts once per `Idempotency-Key`; a retry with the same key and body returns the first
+    result (200), the same key with a different body is refused (409)."""
+    if not request.user.has_perm("ledger.post_payment"):
+        raise HttpError(403, "not allowed to post payments")
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key or len(key) > 128:
+        return 400, ErrorOut(
+            code="payment.idempotency_key",
+            detail="send an Idempotency-Key header (1–128 characters)",
+        )
+    if body.paid_at.tzinfo is None:
+        return 422, ErrorOut(code="payment.naive_time", detail="paid_at must carry a UTC offset")
+    try:
+        posted = domain.post_payment(
+            body.account_id,
+            amount_cents=cents(body.amount),
+            paid_at=body.paid_at,
+            by=request.user.get_username(),
+            source=EntrySource.API,
+            reference=body.payment_id,
+            idempotency_key=f"{request.user.pk}:{key}",
+        )
+    except IdempotencyConflict as exc:
+        return 409, ErrorOut(code=exc.code, detail=exc.message)
+    except PaymentRejected as exc:
+        return _STATUS.get(exc.code, 422), ErrorOut(code=exc.code, detail=exc.message)
+    entry, account = posted.entry, posted.account
+    account.refresh_from_db()
+    return (200 if posted.replayed else 201), PaymentOut(
+        entry_id=entry.pk,
+        account_id=account.pk,
+        amount=yuan(entry.amount_cents),
+        paid_at=entry.occurred_at,
+        effective_on=entry.effective_on.isoformat(),
+        payment_id=entry.reference,
+        account_status=account.status,
+        account_balance=yuan(max(account.balance_cents, 0)),
+        replayed=posted.replayed,
+    )

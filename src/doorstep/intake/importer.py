@@ -1,0 +1,621 @@
+"""`doorstep import DIR`: a lender's portfolio files into the ledger, all or nothing.
+
+The whole import is one transaction. Each file streams through in batches: checked and typed in
+Arrow (`reading`), staged into a temporary table, checked against the database in SQL (unknown
+references, a key already present with different content), then upserted. If any problem was found
+anywhere the transaction is rolled back, so nothing is written, and every problem is reported.
+
+Re-importing the same files changes nothing: rows are upserted by their id, payments are
+deduplicated by payment_id, and facts that must not change (a payment, a schedule line, a contact,
+an account's principal) are compared, not overwritten.
+"""
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from doorstep import pii
+from doorstep.intake import reading
+from doorstep.intake.formats import BY_NAME, FORMATS
+from doorstep.ledger.domain import projection_sql
+
+ORDER = [f.name for f in FORMATS]
+REQUIRED = ("regions", "borrowers", "accounts", "instalments")
+
+
+class ImportRejected(Exception):
+    """The files had problems; nothing was written. `problems` lists every one found."""
+
+    code = "import.rejected"
+
+    def __init__(self, problems: reading.Problems):
+        self.problems = problems
+        first = problems.items[0] if problems.items else "unknown problem"
+        more = f" (and {problems.count - 1} more)" if problems.count > 1 else ""
+        super().__init__(f"import rejected, nothing written: {first}{more}")
+
+
+@dataclass
+class ImportResult:
+    rows_read: dict[str, int] = field(default_factory=dict)
+    rows_written: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def total_read(self) -> int:
+        return sum(self.rows_read.values())
+
+
+Progress = Callable[[str, int], None]
+
+
+def import_portfolio(
+    directory: Path | str,
+    *,
+    by: str = "import",
+    at: datetime | None = None,
+    batch_rows: int = 100_000,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import every file found in `directory`. Raises ImportRejected with all problems found."""
+    directory = Path(directory)
+    at = at or timezone.now()
+    problems = reading.Problems()
+    result = ImportResult()
+    started = time.perf_counter()
+    paths = {name: reading.source_path(directory, name) for name in ORDER}
+    if not directory.is_dir():
+        problems.add(str(directory), 0, "", "is not a directory")
+        raise ImportRejected(problems)
+    for name in REQUIRED:
+        if paths[name] is None:
+            problems.add(f"{name}.csv", 0, "", "file is missing (CSV or Parquet expected)")
+    if problems:
+        raise ImportRejected(problems)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                writer = _Writer(cursor, problems, by=by, at=at)
+                writer.prepare()
+                for name in ORDER:
+                    path = paths[name]
+                    if path is None:
+                        continue
+                    label = path.name
+                    read = written = 0
+                    for batch in reading.read_file(
+                        path, BY_NAME[name], problems, batch_rows=batch_rows
+                    ):
+                        read += len(batch)
+                        written += writer.write(name, label, batch)
+                        if progress:
+                            progress(label, read)
+                    result.rows_read[name] = read
+                    result.rows_written[name] = written
+                writer.finish()
+            if problems:
+                raise ImportRejected(problems)
+    finally:
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                for table in _Writer.temp_tables:
+                    cursor.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def write_report(problems: reading.Problems, path: Path) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("file,line,field,problem\n")
+        for problem in sorted(problems.items):
+            message = problem.message.replace('"', '""')
+            handle.write(f'{problem.file},{problem.line},{problem.field},"{message}"\n')
+        if problems.count > len(problems.items):
+            handle.write(f',,,"{problems.count - len(problems.items)} more problems not listed"\n')
+
+
+_TYPES = {
+    "text": ("TEXT", "text"),
+    "int": ("INTEGER", "bigint"),
+    "date": ("TEXT", "date"),
+    "instant": ("TEXT", "timestamptz"),
+    "bool": ("INTEGER", "boolean"),
+    "decimal": ("TEXT", "numeric"),
+}
+
+STAGES = {
+    "regions": [("code", "text"), ("name", "text"), ("time_zone", "text"), ("field_coverage", "text")],
+    "borrowers": [
+        ("id", "text"), ("name", "text"), ("national_id_encrypted", "text"),
+        ("national_id_hash", "text"), ("phone_encrypted", "text"), ("phone_hash", "text"),
+        ("address", "text"), ("region_id", "text"), ("lat", "decimal"), ("lon", "decimal"),
+        ("language", "text"), ("content_hash", "text"),
+    ],
+    "accounts": [
+        ("id", "text"), ("borrower_id", "text"), ("product", "text"), ("opened_on", "date"),
+        ("principal_cents", "int"), ("currency", "text"), ("auto_debit", "bool"),
+    ],
+    "instalments": [
+        ("account_id", "text"), ("seq", "int"), ("due_date", "date"), ("principal_cents", "int"),
+        ("interest_cents", "int"), ("fee_cents", "int"), ("cumulative_cents", "int"),
+    ],
+    "payments": [
+        ("reference", "text"), ("account_id", "text"), ("occurred_at", "instant"),
+        ("amount_cents", "int"), ("effective_on", "date"),
+    ],
+    "contacts": [
+        ("id", "text"), ("account_id", "text"), ("at", "instant"), ("channel", "text"),
+        ("outcome", "text"), ("ptp_amount_cents", "int"), ("ptp_date", "date"),
+    ],
+    "holds": [("account_id", "text"), ("kind", "text"), ("since", "date"), ("until", "date")],
+}  # fmt: skip
+
+
+class _Writer:
+    """Stages and writes batches on one connection inside the import's transaction."""
+
+    temp_tables = [f"stage_{name}" for name in STAGES] + ["new_accounts", "touched", "rebuild"]
+
+    def __init__(self, cursor, problems: reading.Problems, *, by: str, at: datetime):
+        self.cursor = cursor
+        self.problems = problems
+        self.by = by
+        self.at = at
+        self.pg = connection.vendor == "postgresql"
+        self.cipher = pii.configured_cipher()
+        self.home_zone = settings.TIME_ZONE
+        self.last_instalment: tuple | None = None  # (account, seq, due date, running total)
+        self.away_zones: dict[str, str] | None = None
+        self.instalments_sorted = True
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def sql(self, statement: str, params=None):
+        self.cursor.execute(statement, params or ())
+        return self.cursor
+
+    def prepare(self) -> None:
+        temp = "TEMP"
+        for name, columns in STAGES.items():
+            kinds = ", ".join(f"{c} {_TYPES[k][1 if self.pg else 0]}" for c, k in columns)
+            self.sql(f"DROP TABLE IF EXISTS stage_{name}")
+            self.sql(f"CREATE {temp} TABLE stage_{name} (line INTEGER, {kinds})")
+        for table in ("new_accounts", "touched", "rebuild"):
+            self.sql(f"DROP TABLE IF EXISTS {table}")
+            self.sql(f"CREATE {temp} TABLE {table} (account_id TEXT PRIMARY KEY)")
+
+    def stage(self, name: str, lines: list[int], columns: list[list]) -> None:
+        table = f"stage_{name}"
+        self.sql(f"DELETE FROM {table}")
+        names = ["line", *(c for c, _ in STAGES[name])]
+        rows = zip(lines, *columns, strict=True)
+        if self.pg:
+            with self.cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(names))
+            self.cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", list(rows))
+
+    def report(self, label: str, rows, field_name: str, message: Callable[[tuple], str]) -> None:
+        for row in rows:
+            self.problems.add(label, row[0], field_name, message(row))
+
+    def instant(self, values: list[datetime]) -> list:
+        if self.pg:
+            return values
+        return [v.astimezone(UTC).replace(tzinfo=None).isoformat(" ") for v in values]
+
+    def missing(self, name: str, column: str, target: str, label: str, field_name: str, what: str):
+        """Report rows whose reference exists neither in the database nor earlier in this import."""
+        rows = self.sql(
+            f"""SELECT s.line, s.{column} FROM stage_{name} s
+                WHERE s.{column} IN (
+                    SELECT d.v FROM (SELECT DISTINCT {column} AS v FROM stage_{name}) d
+                    LEFT JOIN {target} t ON t.{"code" if target == "ledger_region" else "id"} = d.v
+                    WHERE t.{"code" if target == "ledger_region" else "id"} IS NULL)
+                ORDER BY s.line"""
+        ).fetchall()
+        self.report(label, rows, field_name, lambda r: f"unknown {what} {r[1]!r}")
+
+    def changed(self, name: str, table: str, join: str, columns: list[str], label: str, what):
+        """Report staged rows whose key exists with different content in an immutable table."""
+        differs = " OR ".join(f"s.{c} <> t.{c}" for c in columns)
+        select = ", ".join(f"s.{c}, t.{c}" for c in columns)
+        rows = self.sql(
+            f"SELECT s.line, {select} FROM stage_{name} s JOIN {table} t ON {join} "
+            f"WHERE {differs} ORDER BY s.line"
+        ).fetchall()
+        for row in rows:
+            diffs = [
+                f"{c} {row[1 + 2 * i + 1]} → {row[1 + 2 * i]}"
+                for i, c in enumerate(columns)
+                if str(row[1 + 2 * i]) != str(row[1 + 2 * i + 1])
+            ]
+            self.problems.add(
+                label,
+                row[0],
+                "",
+                f"{what} already exists with different content: " + "; ".join(diffs),
+            )
+
+    def duplicates_in_stage(self, name: str, key: list[str], columns: list[str], label: str):
+        """Within one batch, the same key twice with different content."""
+        keys = ", ".join(key)
+        rows = self.sql(
+            f"""SELECT s.line, {", ".join("s." + k for k in key)} FROM stage_{name} s
+                JOIN (SELECT {keys} FROM stage_{name} GROUP BY {keys}
+                      HAVING COUNT(DISTINCT {" || '|' || ".join(f"COALESCE(CAST({c} AS TEXT), '')" for c in columns)}) > 1) d
+                  ON {" AND ".join(f"d.{k} = s.{k}" for k in key)}
+                ORDER BY s.line"""
+        ).fetchall()
+        self.report(
+            label,
+            rows,
+            "",
+            lambda r: (
+                f"key {'/'.join(map(str, r[1:]))} appears more than once with different content"
+            ),
+        )
+
+    # -- files ----------------------------------------------------------------------------------
+
+    def write(self, name: str, label: str, batch: reading.Batch) -> int:
+        return getattr(self, f"write_{name}")(label, batch)
+
+    def write_regions(self, label, batch) -> int:
+        v = batch.values
+        self.stage(
+            "regions",
+            batch.lines,
+            [v["region_code"], v["name"], v["time_zone"], v["field_coverage"]],
+        )
+        self.duplicates_in_stage(
+            "regions", ["code"], ["name", "time_zone", "field_coverage"], label
+        )
+        return self.sql(
+            """INSERT INTO ledger_region (code, name, time_zone, field_coverage)
+               SELECT code, MAX(name), MAX(time_zone), MAX(field_coverage) FROM stage_regions GROUP BY code
+               ON CONFLICT (code) DO UPDATE SET name = excluded.name, time_zone = excluded.time_zone,
+                   field_coverage = excluded.field_coverage
+               WHERE ledger_region.name <> excluded.name OR ledger_region.time_zone <> excluded.time_zone
+                  OR ledger_region.field_coverage <> excluded.field_coverage"""
+        ).rowcount
+
+    def write_borrowers(self, label, batch) -> int:
+        v = batch.values
+        national_enc, national_hash = self.cipher.batch(v["national_id"])
+        phone_enc, phone_hash = self.cipher.batch(v["phone"])
+        languages = [lang or "zh" for lang in v["language"]]
+        content = [
+            hashlib.sha256("\x1f".join(str(x) for x in row).encode()).hexdigest()
+            for row in zip(v["name"], national_hash, phone_hash, v["address"], v["region_code"],
+                           v["lat"], v["lon"], languages, strict=True)
+        ]  # fmt: skip
+        self.stage(
+            "borrowers",
+            batch.lines,
+            [v["borrower_id"], v["name"], national_enc, national_hash, phone_enc, phone_hash,
+             v["address"], v["region_code"], v["lat"], v["lon"], languages, content],
+        )  # fmt: skip
+        self.duplicates_in_stage("borrowers", ["id"], ["content_hash"], label)
+        self.missing("borrowers", "region_id", "ledger_region", label, "region_code", "region")
+        self.changed(
+            "borrowers",
+            "ledger_borrower",
+            "t.id = s.id",
+            ["national_id_hash"],
+            label,
+            "borrower (national ID differs)",
+        )
+        return self.sql(
+            """INSERT INTO ledger_borrower (id, name, national_id_encrypted, national_id_hash,
+                   phone_encrypted, phone_hash, address, region_id, lat, lon, language, content_hash)
+               SELECT id, name, national_id_encrypted, national_id_hash, phone_encrypted, phone_hash,
+                   address, region_id, lat, lon, language, content_hash
+               FROM stage_borrowers s WHERE s.line IN (SELECT MIN(line) FROM stage_borrowers GROUP BY id)
+               ON CONFLICT (id) DO UPDATE SET name = excluded.name,
+                   phone_encrypted = excluded.phone_encrypted, phone_hash = excluded.phone_hash,
+                   address = excluded.address, region_id = excluded.region_id, lat = excluded.lat,
+                   lon = excluded.lon, language = excluded.language, content_hash = excluded.content_hash
+               WHERE ledger_borrower.content_hash <> excluded.content_hash"""
+        ).rowcount
+
+    def write_accounts(self, label, batch) -> int:
+        v = batch.values
+        self.stage(
+            "accounts",
+            batch.lines,
+            [v["account_id"], v["borrower_id"], v["product"], v["opened_on"], v["principal"],
+             v["currency"], v["auto_debit"]],
+        )  # fmt: skip
+        for row in self.sql(
+            "SELECT line FROM stage_accounts WHERE principal_cents <= 0"
+        ).fetchall():
+            self.problems.add(label, row[0], "principal", "must be more than 0")
+        self.duplicates_in_stage(
+            "accounts",
+            ["id"],
+            ["borrower_id", "product", "opened_on", "principal_cents", "currency", "auto_debit"],
+            label,
+        )
+        self.missing("accounts", "borrower_id", "ledger_borrower", label, "borrower_id", "borrower")
+        self.changed(
+            "accounts", "ledger_account", "t.id = s.id",
+            ["borrower_id", "product", "opened_on", "principal_cents", "currency"], label, "account",
+        )  # fmt: skip
+        self.sql(
+            """INSERT INTO new_accounts (account_id) SELECT DISTINCT id FROM stage_accounts
+               WHERE id NOT IN (SELECT id FROM ledger_account) ON CONFLICT DO NOTHING"""
+        )
+        return self.sql(
+            """INSERT INTO ledger_account (id, borrower_id, product, opened_on, principal_cents,
+                   currency, auto_debit, status, scheduled_cents, charged_cents, credited_cents)
+               SELECT id, borrower_id, product, opened_on, principal_cents, currency, auto_debit,
+                   'active', 0, 0, 0
+               FROM stage_accounts s WHERE s.line IN (SELECT MIN(line) FROM stage_accounts GROUP BY id) AND principal_cents > 0
+               ON CONFLICT (id) DO UPDATE SET auto_debit = excluded.auto_debit
+               WHERE ledger_account.auto_debit <> excluded.auto_debit"""
+        ).rowcount
+
+    def write_instalments(self, label, batch) -> int:
+        v = batch.values
+        accounts, seqs = v["account_id"], v["seq"]
+        cumulative = self._walk_schedule(label, batch)
+        self.stage(
+            "instalments",
+            batch.lines,
+            [accounts, seqs, v["due_date"], v["principal_due"], v["interest_due"], v["fee_due"],
+             cumulative],
+        )  # fmt: skip
+        for row in self.sql("SELECT line FROM stage_instalments WHERE seq < 1").fetchall():
+            self.problems.add(label, row[0], "seq", "must be 1 or more")
+        self.missing("instalments", "account_id", "ledger_account", label, "account_id", "account")
+        self.duplicates_in_stage(
+            "instalments",
+            ["account_id", "seq"],
+            ["due_date", "principal_cents", "interest_cents", "fee_cents"],
+            label,
+        )
+        self.changed(
+            "instalments", "ledger_instalment", "t.account_id = s.account_id AND t.seq = s.seq",
+            ["due_date", "principal_cents", "interest_cents", "fee_cents"], label, "instalment",
+        )  # fmt: skip
+        self._touch("instalments")
+        # Accounts that had a schedule before this import need their running totals rebuilt.
+        self.sql(
+            """INSERT INTO rebuild (account_id)
+               SELECT DISTINCT account_id FROM stage_instalments
+               WHERE account_id NOT IN (SELECT account_id FROM new_accounts)
+               ON CONFLICT DO NOTHING"""
+        )
+        return self.sql(
+            """INSERT INTO ledger_instalment (account_id, seq, due_date, principal_cents,
+                   interest_cents, fee_cents, cumulative_cents)
+               SELECT account_id, seq, due_date, principal_cents, interest_cents, fee_cents,
+                   cumulative_cents
+               FROM stage_instalments WHERE seq >= 1
+               ON CONFLICT (account_id, seq) DO NOTHING"""
+        ).rowcount
+
+    def _walk_schedule(self, label: str, batch: reading.Batch) -> list[int]:
+        """Running totals per account and the rising-due-date check, vectorised over a batch.
+
+        Both assume rows sorted by (account_id, seq), as exports usually are; when they are not,
+        `finish` redoes both in SQL over every account touched.
+        """
+        v = batch.values
+        n = len(batch)
+        accounts = np.asarray(v["account_id"], dtype=object)
+        seqs = np.asarray(v["seq"], dtype=np.int64)
+        dues = np.asarray(v["due_date"], dtype="datetime64[D]")
+        amounts = (
+            np.asarray(v["principal_due"], dtype=np.int64)
+            + np.asarray(v["interest_due"], dtype=np.int64)
+            + np.asarray(v["fee_due"], dtype=np.int64)
+        )
+        same = np.zeros(n, dtype=bool)
+        same[1:] = accounts[1:] == accounts[:-1]
+        rising = np.ones(n, dtype=bool)
+        rising[1:] = (accounts[1:] > accounts[:-1]) | (same[1:] & (seqs[1:] > seqs[:-1]))
+        carry = self.last_instalment is not None and n and accounts[0] == self.last_instalment[0]
+        if self.last_instalment is not None and n:
+            last_account, last_seq, _, _ = self.last_instalment
+            rising[0] = accounts[0] > last_account or (carry and seqs[0] > last_seq)
+        if not rising.all():
+            self.instalments_sorted = False
+        if self.instalments_sorted:
+            previous_due = np.empty(n, dtype="datetime64[D]")
+            previous_due[1:] = dues[:-1]
+            checked = same.copy()
+            if carry:
+                previous_due[0] = np.datetime64(self.last_instalment[2], "D")
+                checked[0] = True
+            for index in np.flatnonzero(checked & (dues <= previous_due)):
+                self.problems.add(
+                    label, batch.lines[index], "due_date",
+                    f"{dues[index]} is not after the previous instalment's due date "
+                    f"{previous_due[index]}: due dates must rise with seq",
+                )  # fmt: skip
+        totals = np.cumsum(amounts)
+        block_start = np.maximum.accumulate(np.where(~same, np.arange(n), 0))
+        cumulative = totals - (totals - amounts)[block_start]
+        if carry:
+            cumulative[block_start == 0] += self.last_instalment[3]
+        if n:
+            self.last_instalment = (accounts[-1], int(seqs[-1]), dues[-1], int(cumulative[-1]))
+        return cumulative.tolist()
+
+    def _touch(self, name: str) -> None:
+        self.sql(
+            f"""INSERT INTO touched (account_id) SELECT DISTINCT account_id FROM stage_{name}
+                WHERE true ON CONFLICT DO NOTHING"""
+        )
+
+    def _zones(self, accounts: list[str]) -> list[str]:
+        """Each row's region time zone. Accounts in the home zone (nearly all, for a Chinese
+        portfolio) are not looked up: only those elsewhere are loaded, once."""
+        if self.away_zones is None:
+            self.away_zones = dict(
+                self.sql(
+                    """SELECT a.id, r.time_zone FROM ledger_account a
+                       JOIN ledger_borrower b ON b.id = a.borrower_id
+                       JOIN ledger_region r ON r.code = b.region_id
+                       WHERE r.time_zone <> %s""",
+                    [self.home_zone],
+                ).fetchall()
+            )
+        away = self.away_zones
+        return [away.get(a, self.home_zone) for a in accounts]
+
+    def write_payments(self, label, batch) -> int:
+        v = batch.values
+        effective = reading.local_dates(batch.instants["paid_at"], self._zones(v["account_id"]))
+        self.stage(
+            "payments", batch.lines,
+            [v["payment_id"], v["account_id"], self.instant(v["paid_at"]), v["amount"], effective],
+        )  # fmt: skip
+        for row in self.sql("SELECT line FROM stage_payments WHERE amount_cents <= 0").fetchall():
+            self.problems.add(label, row[0], "amount", "must be more than 0")
+        now = self.at if self.pg else self.instant([self.at])[0]
+        for row in self.sql(
+            "SELECT line, occurred_at FROM stage_payments WHERE occurred_at > %s", [now]
+        ).fetchall():
+            self.problems.add(label, row[0], "paid_at", "is in the future")
+        self.missing("payments", "account_id", "ledger_account", label, "account_id", "account")
+        self.duplicates_in_stage(
+            "payments", ["reference"], ["account_id", "occurred_at", "amount_cents"], label
+        )
+        self.changed(
+            "payments", "ledger_ledgerentry", "t.reference = s.reference",
+            ["account_id", "amount_cents", "occurred_at"], label, "payment",
+        )  # fmt: skip
+        self._touch("payments")
+        return self.sql(
+            """INSERT INTO ledger_ledgerentry (account_id, kind, amount_cents, effective_on,
+                   occurred_at, reference, source, recorded_by, recorded_at, note)
+               SELECT account_id, 'payment', amount_cents, effective_on, occurred_at, reference,
+                   'import', %s, %s, ''
+               FROM stage_payments s WHERE amount_cents > 0
+                 AND s.line IN (SELECT MIN(line) FROM stage_payments GROUP BY reference)
+               ON CONFLICT (reference) DO NOTHING""",
+            [self.by, self.at if self.pg else self.instant([self.at])[0]],
+        ).rowcount
+
+    def write_contacts(self, label, batch) -> int:
+        v = batch.values
+        self.stage(
+            "contacts", batch.lines,
+            [v["contact_id"], v["account_id"], self.instant(v["at"]), v["channel"], v["outcome"],
+             v["ptp_amount"], v["ptp_date"]],
+        )  # fmt: skip
+        checks = [
+            ("outcome", "outcome = 'delivered' AND channel IN ('call', 'visit')",
+             "delivered applies to messages (sms, email, app), not to calls or visits"),
+            ("outcome", "outcome <> 'delivered' AND channel IN ('sms', 'email', 'app')",
+             "a message (sms, email, app) can only have the outcome delivered"),
+            ("ptp_amount", "outcome = 'promise_to_pay' AND (ptp_amount_cents IS NULL OR ptp_amount_cents <= 0)",
+             "a promise to pay needs a ptp_amount more than 0"),
+            ("ptp_date", "outcome = 'promise_to_pay' AND ptp_date IS NULL",
+             "a promise to pay needs a ptp_date"),
+            ("ptp_amount", "outcome <> 'promise_to_pay' AND ptp_amount_cents IS NOT NULL AND ptp_amount_cents <> 0",
+             "only a promise_to_pay carries a ptp_amount"),
+        ]  # fmt: skip
+        for field_name, condition, message in checks:
+            for row in self.sql(f"SELECT line FROM stage_contacts WHERE {condition}").fetchall():
+                self.problems.add(label, row[0], field_name, message)
+        self.missing("contacts", "account_id", "ledger_account", label, "account_id", "account")
+        self.duplicates_in_stage(
+            "contacts",
+            ["id"],
+            ["account_id", "at", "channel", "outcome", "ptp_amount_cents", "ptp_date"],
+            label,
+        )
+        self.changed(
+            "contacts", "contact_contact", "t.id = s.id",
+            ["account_id", "at", "channel", "outcome"], label, "contact",
+        )  # fmt: skip
+        return self.sql(
+            """INSERT INTO contact_contact (id, account_id, at, channel, outcome, ptp_amount_cents,
+                   ptp_date, source)
+               SELECT id, account_id, at, channel, outcome,
+                   CASE WHEN outcome = 'promise_to_pay' THEN ptp_amount_cents END,
+                   CASE WHEN outcome = 'promise_to_pay' THEN ptp_date END, 'import'
+               FROM stage_contacts s
+               WHERE s.line IN (SELECT MIN(line) FROM stage_contacts GROUP BY id)
+               ON CONFLICT (id) DO NOTHING"""
+        ).rowcount
+
+    def write_holds(self, label, batch) -> int:
+        v = batch.values
+        self.stage("holds", batch.lines, [v["account_id"], v["kind"], v["since"], v["until"]])
+        for row in self.sql(
+            "SELECT line FROM stage_holds WHERE until IS NOT NULL AND until < since"
+        ).fetchall():
+            self.problems.add(label, row[0], "until", "is before since")
+        self.missing("holds", "account_id", "ledger_account", label, "account_id", "account")
+        self.duplicates_in_stage("holds", ["account_id", "kind", "since"], ["until"], label)
+        return self.sql(
+            """INSERT INTO ledger_hold (account_id, kind, since, until)
+               SELECT account_id, kind, since, until FROM stage_holds s
+               WHERE (until IS NULL OR until >= since)
+                 AND s.line IN (SELECT MIN(line) FROM stage_holds GROUP BY account_id, kind, since)
+               ON CONFLICT (account_id, kind, since) DO UPDATE SET until = excluded.until
+               WHERE ledger_hold.until IS DISTINCT FROM excluded.until"""
+        ).rowcount
+
+    # -- whole-import checks --------------------------------------------------------------------
+
+    def finish(self) -> None:
+        if self.problems:
+            return  # the transaction will be rolled back; the checks below assume clean rows
+        self.sql(
+            "INSERT INTO touched (account_id) SELECT account_id FROM new_accounts "
+            "WHERE true ON CONFLICT DO NOTHING"
+        )
+        # Sorted input was checked and totalled batch by batch; only accounts whose schedule
+        # predates this import (or every account, for unsorted input) need the SQL pass.
+        scope = "rebuild" if self.instalments_sorted else "touched"
+        self._check_schedules(scope)
+        for (account_id,) in self.sql(
+            """SELECT account_id FROM new_accounts
+               WHERE account_id NOT IN (SELECT account_id FROM ledger_instalment) ORDER BY account_id"""
+        ).fetchall():
+            self.problems.add(
+                "accounts", 0, "account_id", f"account {account_id} has no instalments"
+            )
+        if self.problems:
+            return
+        self.sql(
+            f"""UPDATE ledger_instalment SET cumulative_cents = w.running
+                FROM (SELECT id, SUM(principal_cents + interest_cents + fee_cents)
+                          OVER (PARTITION BY account_id ORDER BY seq ROWS UNBOUNDED PRECEDING) AS running
+                      FROM ledger_instalment WHERE account_id IN (SELECT account_id FROM {scope})) w
+                WHERE w.id = ledger_instalment.id AND ledger_instalment.cumulative_cents <> w.running"""
+        )
+        sql, params = projection_sql(scope_sql="SELECT account_id FROM touched")
+        self.sql(sql, params)
+
+    def _check_schedules(self, scope: str) -> None:
+        rows = self.sql(
+            f"""SELECT account_id, seq, due_date, previous FROM (
+                   SELECT account_id, seq, due_date,
+                          LAG(due_date) OVER (PARTITION BY account_id ORDER BY seq) AS previous
+                   FROM ledger_instalment WHERE account_id IN (SELECT account_id FROM {scope})) x
+               WHERE previous IS NOT NULL AND due_date <= previous
+               ORDER BY account_id, seq"""
+        ).fetchall()
+        for account_id, seq, due_date, previous in rows:
+            self.problems.add(
+                "instalments", 0, "due_date",
+                f"account {account_id} instalment {seq} falls due on {due_date}, not after the "
+                f"instalment before it ({previous}): due dates must rise with seq",
+            )  # fmt: skip

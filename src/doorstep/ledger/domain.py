@@ -1,0 +1,296 @@
+"""Write operations on the ledger. Each runs in one transaction, locks what it changes, appends
+entries (never edits them) and keeps the account projection in step."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from doorstep.ledger.enums import AccountStatus, EntryKind, EntrySource
+from doorstep.ledger.errors import IdempotencyConflict, PaymentRejected
+from doorstep.ledger.models import Account, IdempotencyRecord, LedgerEntry
+from doorstep.money import yuan
+
+
+@dataclass(frozen=True)
+class PostedPayment:
+    entry: LedgerEntry
+    account: Account
+    replayed: bool  # True when an idempotent retry returned the first posting
+
+
+def local_date(account: Account, at: datetime) -> date:
+    """The business date of an instant for this account: its region's calendar day."""
+    return at.astimezone(ZoneInfo(account.borrower.region.time_zone)).date()
+
+
+def request_fingerprint(**fields) -> str:
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def post_payment(
+    account_id: str,
+    *,
+    amount_cents: int,
+    paid_at: datetime,
+    by: str,
+    source: str = EntrySource.API,
+    reference: str | None = None,
+    idempotency_key: str | None = None,
+    at: datetime | None = None,
+) -> PostedPayment:
+    """Record money received. Side effects: a payment entry; the account's projection; the account
+    settled when nothing is left outstanding; an idempotency record when a key is given.
+
+    Raises PaymentRejected (unknown or settled account, bad amount, more than is owed) and
+    IdempotencyConflict (key reused for a different request).
+    """
+    at = at or timezone.now()
+    if timezone.is_naive(paid_at):
+        raise PaymentRejected("paid_at must carry a UTC offset", code="payment.naive_time")
+    if paid_at > at:
+        raise PaymentRejected("paid_at is in the future", code="payment.future")
+    fingerprint = request_fingerprint(
+        account_id=account_id,
+        amount_cents=amount_cents,
+        paid_at=paid_at.isoformat(),
+        reference=reference,
+    )
+    with transaction.atomic():
+        account = (
+            Account.objects.select_for_update()
+            .select_related("borrower__region")
+            .filter(pk=account_id)
+            .first()
+        )
+        if account is None:
+            raise PaymentRejected(f"account {account_id} does not exist", code="payment.no_account")
+        if idempotency_key:
+            previous = (
+                IdempotencyRecord.objects.select_related("entry")
+                .filter(key=idempotency_key)
+                .first()
+            )
+            if previous is not None:
+                if previous.fingerprint != fingerprint:
+                    raise IdempotencyConflict(
+                        "this idempotency key was already used for a different payment",
+                        code="payment.idempotency_conflict",
+                    )
+                return PostedPayment(previous.entry, account, replayed=True)
+        if amount_cents <= 0:
+            raise PaymentRejected("amount must be positive", code="payment.not_positive")
+        if account.status == AccountStatus.SETTLED:
+            raise PaymentRejected(
+                f"account {account.id} is already settled", code="payment.account_settled"
+            )
+        if reference and LedgerEntry.objects.filter(reference=reference).exists():
+            raise PaymentRejected(
+                f"payment {reference} is already posted", code="payment.duplicate_reference"
+            )
+        if amount_cents > account.balance_cents:
+            raise PaymentRejected(
+                f"amount exceeds what is owed ({yuan(account.balance_cents)})",
+                code="payment.overpayment",
+            )
+        effective_on = local_date(account, paid_at)
+        entry = LedgerEntry.objects.create(
+            account=account,
+            kind=EntryKind.PAYMENT,
+            amount_cents=amount_cents,
+            effective_on=effective_on,
+            occurred_at=paid_at,
+            reference=reference,
+            source=source,
+            recorded_by=by,
+            recorded_at=at,
+        )
+        account.credited_cents += amount_cents
+        update = ["credited_cents"]
+        if account.balance_cents <= 0:
+            account.status = AccountStatus.SETTLED
+            account.settled_on = effective_on
+            update += ["status", "settled_on"]
+        account.save(update_fields=update)
+        if idempotency_key:
+            IdempotencyRecord.objects.create(
+                key=idempotency_key, fingerprint=fingerprint, entry=entry, created_at=at
+            )
+    return PostedPayment(entry, account, replayed=False)
+
+
+def reverse_entry(
+    entry_id: int, *, by: str, reason: str, at: datetime | None = None
+) -> LedgerEntry:
+    """Cancel an entry by appending its negative twin. Side effects: the projection; a settled
+    account whose balance reopens becomes active again."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        original = LedgerEntry.objects.select_related("account").get(pk=entry_id)
+        account = Account.objects.select_for_update().get(pk=original.account_id)
+        if original.reverses_id is not None:
+            raise PaymentRejected("a reversal cannot itself be reversed", code="entry.reversal")
+        if LedgerEntry.objects.filter(reverses=original).exists():
+            raise PaymentRejected("entry is already reversed", code="entry.already_reversed")
+        reversal = LedgerEntry.objects.create(
+            account=account,
+            kind=original.kind,
+            amount_cents=-original.amount_cents,
+            effective_on=original.effective_on,
+            occurred_at=at,
+            instalment=original.instalment,
+            reverses=original,
+            source=EntrySource.STAFF,
+            recorded_by=by,
+            recorded_at=at,
+            note=reason,
+        )
+        if original.kind in (EntryKind.PAYMENT, EntryKind.WAIVER):
+            account.credited_cents -= original.amount_cents
+        else:
+            account.charged_cents -= original.amount_cents
+        if account.balance_cents > 0:
+            account.status, account.settled_on = AccountStatus.ACTIVE, None
+        account.save(update_fields=["credited_cents", "charged_cents", "status", "settled_on"])
+    return reversal
+
+
+def refresh_projection(account_ids: list[str] | None = None) -> int:
+    """Recompute the cached figures of accounts from their schedule and entries, set-based.
+
+    `None` means every account. Returns the number of accounts whose figures changed.
+    """
+    params: list = []
+    scope_sql = None
+    if account_ids is not None:
+        marks = ", ".join(["%s"] * len(account_ids))
+        scope_sql = f"SELECT id FROM ledger_account WHERE id IN ({marks})"
+        params = list(account_ids)
+    sql, _ = projection_sql(scope_sql)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def derived_figures_sql() -> str:
+    """Per account, the figures re-derived from the schedule and the entries alone."""
+    return """
+WITH sched AS (
+    SELECT account_id, SUM(principal_cents + interest_cents + fee_cents) AS scheduled
+    FROM ledger_instalment GROUP BY account_id
+),
+money AS (
+    SELECT account_id,
+           SUM(CASE WHEN kind IN ('payment', 'waiver') THEN amount_cents ELSE 0 END) AS credited,
+           SUM(CASE WHEN kind IN ('late_fee', 'penalty_interest') THEN amount_cents ELSE 0 END)
+               AS charged
+    FROM ledger_ledgerentry GROUP BY account_id
+),
+totals AS (
+    SELECT a.id AS account_id,
+           COALESCE(s.scheduled, 0) AS scheduled,
+           COALESCE(m.charged, 0) AS charged,
+           COALESCE(m.credited, 0) AS credited
+    FROM ledger_account a
+    LEFT JOIN sched s ON s.account_id = a.id
+    LEFT JOIN money m ON m.account_id = a.id
+),
+running AS (
+    SELECT e.account_id, e.effective_on,
+           SUM(CASE WHEN e.kind IN ('payment', 'waiver') THEN e.amount_cents
+                    ELSE -e.amount_cents END)
+               OVER (PARTITION BY e.account_id ORDER BY e.effective_on
+                     RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS net_paid
+    FROM ledger_ledgerentry e
+    JOIN totals t ON t.account_id = e.account_id
+    WHERE t.scheduled > 0 AND t.credited >= t.scheduled + t.charged
+),
+settled AS (
+    SELECT r.account_id, MIN(r.effective_on) AS settled_on
+    FROM running r JOIN totals t ON t.account_id = r.account_id
+    WHERE r.net_paid >= t.scheduled
+    GROUP BY r.account_id
+)
+SELECT t.account_id, t.scheduled, t.charged, t.credited,
+       CASE WHEN st.settled_on IS NULL THEN 'active' ELSE 'settled' END AS status,
+       st.settled_on
+FROM totals t LEFT JOIN settled st ON st.account_id = t.account_id
+"""
+
+
+def projection_sql(scope_sql: str | None = None) -> tuple[str, list]:
+    """UPDATE that brings the cached account figures in line; `scope_sql` selects account ids."""
+    scope = f"AND ledger_account.id IN ({scope_sql})" if scope_sql else ""
+    sql = f"""
+WITH derived AS ({derived_figures_sql()})
+UPDATE ledger_account
+SET scheduled_cents = derived.scheduled, charged_cents = derived.charged,
+    credited_cents = derived.credited, status = derived.status, settled_on = derived.settled_on
+FROM derived
+WHERE derived.account_id = ledger_account.id {scope}
+  AND (ledger_account.scheduled_cents <> derived.scheduled
+       OR ledger_account.charged_cents <> derived.charged
+       OR ledger_account.credited_cents <> derived.credited
+       OR ledger_account.status <> derived.status
+       OR ledger_account.settled_on IS DISTINCT FROM derived.settled_on)
+"""
+    return sql, []
+
+
+@dataclass(frozen=True)
+class LedgerDifference:
+    account_id: str
+    field: str
+    stored: object
+    derived: object
+
+
+def check_ledger(limit: int = 1000) -> tuple[int, list[LedgerDifference]]:
+    """Re-derive every account's figures from the entries; return (accounts checked, differences)."""
+    fields = ("scheduled_cents", "charged_cents", "credited_cents", "status", "settled_on")
+    sql = f"""
+WITH derived AS ({derived_figures_sql()})
+SELECT a.id, a.scheduled_cents, a.charged_cents, a.credited_cents, a.status, a.settled_on,
+       d.scheduled, d.charged, d.credited, d.status, d.settled_on
+FROM ledger_account a JOIN derived d ON d.account_id = a.id
+WHERE a.scheduled_cents <> d.scheduled OR a.charged_cents <> d.charged
+   OR a.credited_cents <> d.credited OR a.status <> d.status
+   OR COALESCE(a.settled_on, '1900-01-01') <> COALESCE(d.settled_on, '1900-01-01')
+ORDER BY a.id
+"""
+    differences: list[LedgerDifference] = []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM ledger_account")
+        checked = cursor.fetchone()[0]
+        cursor.execute(sql)
+        for row in cursor.fetchmany(limit):
+            stored, derived = row[1:6], row[6:11]
+            for name, old, new in zip(fields, stored, derived, strict=True):
+                if str(old) != str(new):
+                    differences.append(LedgerDifference(row[0], name, old, new))
+        cursor.execute(_cumulative_check_sql())
+        for account_id, seq, stored, derived in cursor.fetchmany(limit):
+            differences.append(
+                LedgerDifference(account_id, f"instalment {seq} cumulative_cents", stored, derived)
+            )
+    return checked, differences
+
+
+def _cumulative_check_sql() -> str:
+    return """
+SELECT account_id, seq, cumulative_cents, running FROM (
+    SELECT account_id, seq, cumulative_cents,
+           SUM(principal_cents + interest_cents + fee_cents)
+               OVER (PARTITION BY account_id ORDER BY seq ROWS UNBOUNDED PRECEDING) AS running
+    FROM ledger_instalment
+) x WHERE cumulative_cents <> running ORDER BY account_id, seq
+"""
+
+
+def charge_policy(product: str) -> dict:
+    return settings.DOORSTEP_CHARGES[product]

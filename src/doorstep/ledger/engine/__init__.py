@@ -1,0 +1,1 @@
+"""Pure ledger arithmetic: no database, dates and integer cents in, figures out."""

@@ -1,0 +1,16 @@
+"""The ledger's one exception type: a user-safe message and a stable code."""
+
+
+class LedgerError(Exception):
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class PaymentRejected(LedgerError):
+    """A payment that cannot be posted (unknown account, non-positive amount, settled...)."""
+
+
+class IdempotencyConflict(LedgerError):
+    """The idempotency key was used before for a different request."""

@@ -1,0 +1,166 @@
+"""Reads of the ledger used by more than one caller.
+
+`portfolio_positions` is the set-based path: DPD, bucket, overdue and outstanding for every account
+as of a date in one SQL statement, no per-account Python. `account_position` is the real-time path
+for one account, through the pure engine. Both follow DOMAIN §2 and must agree (a property test
+checks it).
+
+How the SQL stays one pass: payments pay instalments oldest first, so the paid instalments are always
+a prefix of the schedule. `Instalment.cumulative_cents` holds the running scheduled total, which
+turns "is instalment i fully paid?" into a comparison with the account's total credit. Only the
+accounts with something overdue need a second look at their instalments to find the oldest unpaid.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.db import connection
+
+from doorstep.ledger.engine.positions import (
+    CHARGE_KINDS,
+    CREDIT_KINDS,
+    Entry,
+    Position,
+    ScheduledInstalment,
+    position,
+)
+from doorstep.ledger.models import Account, LedgerEntry
+
+
+def account_position(account: Account, as_of: date) -> Position:
+    schedule = [
+        ScheduledInstalment(i.seq, i.due_date, i.principal_cents, i.interest_cents, i.fee_cents)
+        for i in account.instalments.order_by("seq")
+    ]
+    entries = [
+        Entry(kind, amount, effective_on, seq)
+        for kind, amount, effective_on, seq in LedgerEntry.objects.filter(
+            account=account, effective_on__lte=as_of
+        ).values_list("kind", "amount_cents", "effective_on", "instalment__seq")
+    ]
+    return position(schedule, entries, as_of, order=settings.DOORSTEP_ALLOCATION_ORDER)
+
+
+@dataclass(frozen=True)
+class PortfolioPosition:
+    account_id: str
+    dpd: int
+    bucket: str
+    overdue: int
+    outstanding: int
+    credited: int
+    charged: int
+    scheduled: int
+
+
+_BUCKET_SQL = """CASE
+      WHEN dpd = 0 THEN 'M0' WHEN dpd <= 30 THEN 'M1' WHEN dpd <= 60 THEN 'M2'
+      WHEN dpd <= 90 THEN 'M3' WHEN dpd <= 120 THEN 'M4' WHEN dpd <= 150 THEN 'M5'
+      WHEN dpd <= 180 THEN 'M6' ELSE 'M6+' END"""
+
+
+def _in_list(values) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def portfolio_positions_sql(vendor: str | None = None) -> str:
+    """The set-based statement; one parameter, the as-of date, named `%(as_of)s`."""
+    vendor = vendor or connection.vendor
+    if vendor == "postgresql":
+        days = "(%(as_of)s::date - o.oldest_due)"
+    else:
+        days = "CAST(julianday(%(as_of)s) - julianday(o.oldest_due) AS INTEGER)"
+    return f"""
+WITH credits AS (
+    SELECT account_id, SUM(amount_cents) AS credited
+    FROM ledger_ledgerentry
+    WHERE kind IN ({_in_list(CREDIT_KINDS)}) AND effective_on <= %(as_of)s
+    GROUP BY account_id
+),
+charges AS (
+    SELECT e.account_id, i.seq, i.due_date, SUM(e.amount_cents) AS charged
+    FROM ledger_ledgerentry e JOIN ledger_instalment i ON i.id = e.instalment_id
+    WHERE e.kind IN ({_in_list(CHARGE_KINDS)}) AND e.effective_on <= %(as_of)s
+    GROUP BY e.account_id, i.seq, i.due_date
+),
+charge_totals AS (
+    SELECT account_id,
+           SUM(charged) AS charged,
+           SUM(CASE WHEN due_date <= %(as_of)s THEN charged ELSE 0 END) AS charged_due
+    FROM charges GROUP BY account_id
+),
+schedule AS (
+    SELECT account_id,
+           MAX(cumulative_cents) AS scheduled,
+           COALESCE(MAX(CASE WHEN due_date <= %(as_of)s THEN cumulative_cents END), 0)
+               AS scheduled_due
+    FROM ledger_instalment GROUP BY account_id
+),
+totals AS (
+    SELECT s.account_id, s.scheduled,
+           COALESCE(ct.charged, 0) AS charged,
+           COALESCE(c.credited, 0) AS credited,
+           s.scheduled_due + COALESCE(ct.charged_due, 0) AS due
+    FROM schedule s
+    LEFT JOIN credits c ON c.account_id = s.account_id
+    LEFT JOIN charge_totals ct ON ct.account_id = s.account_id
+),
+late_instalments AS (
+    SELECT i.account_id, i.due_date, t.credited,
+           i.cumulative_cents + COALESCE(SUM(ch.charged), 0) AS cumulative_owed
+    FROM totals t
+    JOIN ledger_instalment i ON i.account_id = t.account_id AND i.due_date <= %(as_of)s
+    LEFT JOIN charges ch ON ch.account_id = i.account_id AND ch.seq <= i.seq
+    WHERE t.due > t.credited
+    GROUP BY i.account_id, i.seq, i.due_date, i.cumulative_cents, t.credited
+),
+oldest AS (
+    SELECT account_id, MIN(due_date) AS oldest_due
+    FROM late_instalments WHERE cumulative_owed > credited
+    GROUP BY account_id
+),
+figures AS (
+    SELECT t.account_id,
+           COALESCE({days}, 0) AS dpd,
+           CASE WHEN t.due > t.credited THEN t.due - t.credited ELSE 0 END AS overdue,
+           CASE WHEN t.scheduled + t.charged > t.credited
+                THEN t.scheduled + t.charged - t.credited ELSE 0 END AS outstanding,
+           t.credited, t.charged, t.scheduled
+    FROM totals t LEFT JOIN oldest o ON o.account_id = t.account_id
+)
+SELECT account_id, dpd, {_BUCKET_SQL} AS bucket, overdue, outstanding, credited, charged,
+       scheduled
+FROM figures
+"""
+
+
+def portfolio_positions(as_of: date) -> Iterator[PortfolioPosition]:
+    """Every account's figures as of `as_of`, streamed from one SQL statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(portfolio_positions_sql(), {"as_of": as_of})
+        while rows := cursor.fetchmany(10_000):
+            for row in rows:
+                yield PortfolioPosition(*row)
+
+
+@dataclass(frozen=True)
+class BucketLine:
+    bucket: str
+    accounts: int
+    overdue: int
+    outstanding: int
+
+
+def portfolio_by_bucket(as_of: date) -> list[BucketLine]:
+    """Accounts and balances per bucket as of a date (settled accounts leave the table)."""
+    sql = f"""
+SELECT bucket, COUNT(*), SUM(overdue), SUM(outstanding)
+FROM ({portfolio_positions_sql()}) p
+WHERE outstanding > 0
+GROUP BY bucket ORDER BY bucket
+"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"as_of": as_of})
+        return [BucketLine(*row) for row in cursor.fetchall()]

@@ -1,0 +1,118 @@
+"""Settings, all from the environment (12-factor); defaults suit the embedded demo."""
+
+import os
+
+import dj_database_url
+
+from doorstep.runtime import new_token, read_or_create_secret, var_dir
+
+VAR_DIR = var_dir()
+
+SECRET_KEY = os.environ.get("DOORSTEP_SECRET_KEY") or read_or_create_secret("secret_key", new_token)
+DEBUG = os.environ.get("DOORSTEP_DEBUG", "0") == "1"
+ALLOWED_HOSTS = os.environ.get("DOORSTEP_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(
+    ","
+)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "doorstep.ledger",
+    "doorstep.contact",
+    "doorstep.intake",
+    "doorstep.api",
+    "doorstep.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "doorstep.urls"
+WSGI_APPLICATION = "doorstep.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'doorstep.sqlite3'}"),
+        conn_max_age=60,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets the demo server read while an import or the nightly run writes.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-200000;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+USE_I18N = True
+USE_TZ = True
+# The lender's home zone; each region carries its own zone for "as of" and contact hours.
+TIME_ZONE = os.environ.get("DOORSTEP_TIME_ZONE", "Asia/Shanghai")
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+LOGIN_URL = "admin:login"
+
+# Personal data (DOMAIN §9): base64 key for AES-GCM; generated into var/ for the demo when unset.
+DOORSTEP_PII_KEY = os.environ.get("DOORSTEP_PII_KEY", "")
+
+# Charges per product (DOMAIN §2): a one-off late fee (滞纳金) once an instalment is more than
+# `late_fee_grace_days` overdue, and daily penalty interest (罚息) on overdue principal.
+DOORSTEP_CHARGES = {
+    "micro_loan": {"late_fee_cents": 0, "late_fee_grace_days": 3, "penalty_bps_per_day": 5},
+    "instalment": {"late_fee_cents": 3000, "late_fee_grace_days": 3, "penalty_bps_per_day": 5},
+    "credit_card": {"late_fee_cents": 5000, "late_fee_grace_days": 3, "penalty_bps_per_day": 5},
+}
+# Payment allocation order within an instalment; instalments are always paid oldest first.
+DOORSTEP_ALLOCATION_ORDER = ("late_fee", "penalty_interest", "fee", "interest", "principal")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("DOORSTEP_LOG_LEVEL", "WARNING")},
+}

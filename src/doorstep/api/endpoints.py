@@ -3,10 +3,11 @@
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import HttpError
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer, SessionAuth
 
 from doorstep.api.models import ApiToken
 from doorstep.ledger import domain
@@ -28,11 +29,22 @@ class BearerToken(HttpBearer):
         return found.user
 
 
+class DjangoSession(SessionAuth):
+    """A staff member's Django login, CSRF-checked. Only tried when a session cookie is sent:
+    ninja's `django_auth` checks CSRF first, so a caller with no cookie and a missing or revoked
+    token would get 403 "CSRF check Failed" instead of 401."""
+
+    def __call__(self, request: HttpRequest):
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return None
+        return super().__call__(request)
+
+
 api = NinjaAPI(
     title="doorstep API",
     version="1",
     description="Consumer-credit collections. Amounts are yuan strings with at most 2 decimals.",
-    auth=[BearerToken(), django_auth],
+    auth=[BearerToken(), DjangoSession()],
     urls_namespace="api",
 )
 

@@ -28,6 +28,12 @@ from doorstep.intake.formats import BY_NAME, FORMATS
 from doorstep.ledger.domain import projection_sql
 
 ORDER = [f.name for f in FORMATS]
+# The table whose rows each file's first column identifies, for references between files.
+OWN_TARGET = {
+    "regions": "ledger_region",
+    "borrowers": "ledger_borrower",
+    "accounts": "ledger_account",
+}
 REQUIRED = ("regions", "borrowers", "accounts", "instalments")
 
 
@@ -63,6 +69,7 @@ def import_portfolio(
     by: str = "import",
     at: datetime | None = None,
     batch_rows: int = 100_000,
+    block_bytes: int = 16 << 20,
     progress: Progress | None = None,
 ) -> ImportResult:
     """Import every file found in `directory`. Raises ImportRejected with all problems found."""
@@ -92,7 +99,11 @@ def import_portfolio(
                     label = path.name
                     read = written = 0
                     for batch in reading.read_file(
-                        path, BY_NAME[name], problems, batch_rows=batch_rows
+                        path,
+                        BY_NAME[name],
+                        problems,
+                        batch_rows=batch_rows,
+                        block_bytes=block_bytes,
                     ):
                         read += len(batch)
                         written += writer.write(name, label, batch)
@@ -100,6 +111,8 @@ def import_portfolio(
                             progress(label, read)
                     result.rows_read[name] = read
                     result.rows_written[name] = written
+                    if label in problems.unreadable and name in OWN_TARGET:
+                        writer.unreadable.add(OWN_TARGET[name])
                 writer.finish()
             if problems:
                 raise ImportRejected(problems)
@@ -162,7 +175,9 @@ STAGES = {
 class _Writer:
     """Stages and writes batches on one connection inside the import's transaction."""
 
-    temp_tables = [f"stage_{name}" for name in STAGES] + ["new_accounts", "touched", "rebuild"]
+    temp_tables = [f"stage_{name}" for name in STAGES] + [
+        "new_accounts", "touched", "rebuild", "rejected",
+    ]  # fmt: skip
 
     def __init__(self, cursor, problems: reading.Problems, *, by: str, at: datetime):
         self.cursor = cursor
@@ -174,6 +189,7 @@ class _Writer:
         self.home_zone = settings.TIME_ZONE
         self.last_instalment: tuple | None = None  # (account, seq, due date, running total)
         self.away_zones: dict[str, str] | None = None
+        self.unreadable: set[str] = set()  # tables whose file could not be read: unverifiable
         self.instalments_sorted = True
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -191,6 +207,17 @@ class _Writer:
         for table in ("new_accounts", "touched", "rebuild"):
             self.sql(f"DROP TABLE IF EXISTS {table}")
             self.sql(f"CREATE {temp} TABLE {table} (account_id TEXT PRIMARY KEY)")
+        self.sql("DROP TABLE IF EXISTS rejected")
+        self.sql(f"CREATE {temp} TABLE rejected (target TEXT, key TEXT, PRIMARY KEY (target, key))")
+
+    def reject(self, name: str, batch: reading.Batch) -> None:
+        """Remember the ids of rows this import left out, so references to them are not
+        reported a second time."""
+        if name in OWN_TARGET and batch.rejected:
+            self.cursor.executemany(
+                "INSERT INTO rejected (target, key) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                [(OWN_TARGET[name], key) for key in batch.rejected],
+            )
 
     def stage(self, name: str, lines: list[int], columns: list[list]) -> None:
         table = f"stage_{name}"
@@ -215,24 +242,51 @@ class _Writer:
         return [v.astimezone(UTC).replace(tzinfo=None).isoformat(" ") for v in values]
 
     def missing(self, name: str, column: str, target: str, label: str, field_name: str, what: str):
-        """Report rows whose reference exists neither in the database nor earlier in this import."""
-        rows = self.sql(
-            f"""SELECT s.line, s.{column} FROM stage_{name} s
+        """Report rows whose reference exists neither in the database nor earlier in this import.
+
+        A reference to a row that this import itself rejected (and reported) is not reported
+        again: one bad region should give one problem, not one per borrower, account and payment.
+        Rows that lean on a rejected row are rejected in turn, silently, for the same reason.
+        """
+        pk = "code" if target == "ledger_region" else "id"
+        rows = (
+            []
+            if target in self.unreadable
+            else self.sql(
+                f"""SELECT s.line, s.{column} FROM stage_{name} s
                 WHERE s.{column} IN (
                     SELECT d.v FROM (SELECT DISTINCT {column} AS v FROM stage_{name}) d
-                    LEFT JOIN {target} t ON t.{"code" if target == "ledger_region" else "id"} = d.v
-                    WHERE t.{"code" if target == "ledger_region" else "id"} IS NULL)
-                ORDER BY s.line"""
-        ).fetchall()
+                    LEFT JOIN {target} t ON t.{pk} = d.v
+                    WHERE t.{pk} IS NULL
+                      AND d.v NOT IN (SELECT key FROM rejected WHERE target = %s))
+                ORDER BY s.line""",
+                [target],
+            ).fetchall()
+        )
+        if name in OWN_TARGET:
+            self.sql(
+                f"""INSERT INTO rejected (target, key)
+                    SELECT DISTINCT %s, s.{STAGES[name][0][0]} FROM stage_{name} s
+                    LEFT JOIN {target} t ON t.{pk} = s.{column}
+                    WHERE t.{pk} IS NULL
+                    ON CONFLICT DO NOTHING""",
+                [OWN_TARGET[name]],
+            )
         self.report(label, rows, field_name, lambda r: f"unknown {what} {r[1]!r}")
 
-    def changed(self, name: str, table: str, join: str, columns: list[str], label: str, what):
-        """Report staged rows whose key exists with different content in an immutable table."""
+    def changed(self, name: str, key: list[str], table: str, columns: list[str], label: str, what):
+        """Report staged rows whose key exists with different content in the database.
+
+        Only a key's first row in the batch is compared; later rows with the same key are
+        `duplicates_in_stage`'s to report.
+        """
+        join = " AND ".join(f"t.{k} = s.{k}" for k in key)
         differs = " OR ".join(f"s.{c} <> t.{c}" for c in columns)
         select = ", ".join(f"s.{c}, t.{c}" for c in columns)
         rows = self.sql(
             f"SELECT s.line, {select} FROM stage_{name} s JOIN {table} t ON {join} "
-            f"WHERE {differs} ORDER BY s.line"
+            f"WHERE ({differs}) AND s.line IN (SELECT MIN(line) FROM stage_{name} GROUP BY {', '.join(key)}) "
+            "ORDER BY s.line"
         ).fetchall()
         for row in rows:
             diffs = [
@@ -248,13 +302,19 @@ class _Writer:
             )
 
     def duplicates_in_stage(self, name: str, key: list[str], columns: list[str], label: str):
-        """Within one batch, the same key twice with different content."""
+        """Within one batch, a key seen again with different content than its first row."""
         keys = ", ".join(key)
+        same_key = " AND ".join(f"f.{k} = s.{k}" for k in key)
+        differs = " OR ".join(
+            f"COALESCE(CAST(s.{c} AS TEXT), '') <> COALESCE(CAST(f.{c} AS TEXT), '')"
+            for c in columns
+        )
         rows = self.sql(
-            f"""SELECT s.line, {", ".join("s." + k for k in key)} FROM stage_{name} s
-                JOIN (SELECT {keys} FROM stage_{name} GROUP BY {keys}
-                      HAVING COUNT(DISTINCT {" || '|' || ".join(f"COALESCE(CAST({c} AS TEXT), '')" for c in columns)}) > 1) d
-                  ON {" AND ".join(f"d.{k} = s.{k}" for k in key)}
+            f"""SELECT s.line, f.line, {", ".join("s." + k for k in key)}
+                FROM stage_{name} s
+                JOIN stage_{name} f ON {same_key}
+                 AND f.line IN (SELECT MIN(line) FROM stage_{name} GROUP BY {keys})
+                WHERE s.line > f.line AND ({differs})
                 ORDER BY s.line"""
         ).fetchall()
         self.report(
@@ -262,13 +322,17 @@ class _Writer:
             rows,
             "",
             lambda r: (
-                f"key {'/'.join(map(str, r[1:]))} appears more than once with different content"
+                f"{'/'.join(key)} {'/'.join(map(str, r[2:]))} appears again with different "
+                f"content (first at line {r[1]})"
             ),
         )
 
     # -- files ----------------------------------------------------------------------------------
 
     def write(self, name: str, label: str, batch: reading.Batch) -> int:
+        self.reject(name, batch)
+        if not len(batch):
+            return 0
         return getattr(self, f"write_{name}")(label, batch)
 
     def write_regions(self, label, batch) -> int:
@@ -310,8 +374,8 @@ class _Writer:
         self.missing("borrowers", "region_id", "ledger_region", label, "region_code", "region")
         self.changed(
             "borrowers",
+            ["id"],
             "ledger_borrower",
-            "t.id = s.id",
             ["national_id_hash"],
             label,
             "borrower (national ID differs)",
@@ -349,7 +413,7 @@ class _Writer:
         )
         self.missing("accounts", "borrower_id", "ledger_borrower", label, "borrower_id", "borrower")
         self.changed(
-            "accounts", "ledger_account", "t.id = s.id",
+            "accounts", ["id"], "ledger_account",
             ["borrower_id", "product", "opened_on", "principal_cents", "currency"], label, "account",
         )  # fmt: skip
         self.sql(
@@ -386,7 +450,7 @@ class _Writer:
             label,
         )
         self.changed(
-            "instalments", "ledger_instalment", "t.account_id = s.account_id AND t.seq = s.seq",
+            "instalments", ["account_id", "seq"], "ledger_instalment",
             ["due_date", "principal_cents", "interest_cents", "fee_cents"], label, "instalment",
         )  # fmt: skip
         self._touch("instalments")
@@ -495,7 +559,7 @@ class _Writer:
             "payments", ["reference"], ["account_id", "occurred_at", "amount_cents"], label
         )
         self.changed(
-            "payments", "ledger_ledgerentry", "t.reference = s.reference",
+            "payments", ["reference"], "ledger_ledgerentry",
             ["account_id", "amount_cents", "occurred_at"], label, "payment",
         )  # fmt: skip
         self._touch("payments")
@@ -540,7 +604,7 @@ class _Writer:
             label,
         )
         self.changed(
-            "contacts", "contact_contact", "t.id = s.id",
+            "contacts", ["id"], "contact_contact",
             ["account_id", "at", "channel", "outcome"], label, "contact",
         )  # fmt: skip
         return self.sql(

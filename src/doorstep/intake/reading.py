@@ -49,6 +49,7 @@ class Problems:
     limit: int = 100_000
     items: list[Problem] = field(default_factory=list)
     count: int = 0
+    unreadable: set[str] = field(default_factory=set)  # files that could not be read at all
 
     def add(self, file: str, line: int, field_name: str, message: str) -> None:
         self.count += 1
@@ -66,6 +67,7 @@ class Batch:
     lines: list[int]
     values: dict[str, list]
     instants: dict[str, pa.Array] = field(default_factory=dict)  # UTC timestamps, for local dates
+    rejected: list[str] = field(default_factory=list)  # ids of the rows left out
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -80,13 +82,18 @@ def source_path(directory: Path, name: str) -> Path | None:
 
 
 def read_file(
-    path: Path, fmt: FileFormat, problems: Problems, *, batch_rows: int = 100_000
+    path: Path,
+    fmt: FileFormat,
+    problems: Problems,
+    *,
+    batch_rows: int = 100_000,
+    block_bytes: int = 16 << 20,
 ) -> Iterator[Batch]:
     """Stream `path` in batches, each checked and typed; bad rows are left out and reported."""
     label = path.name
     is_csv = path.suffix == ".csv"
     raw = (
-        _raw_batches_csv(path, fmt, problems)
+        _raw_batches_csv(path, fmt, problems, block_bytes)
         if is_csv
         else _raw_batches_parquet(path, fmt, problems, batch_rows)
     )
@@ -109,6 +116,7 @@ def _header(path: Path) -> list[str] | None:
 
 def _check_columns(label: str, present: list[str], fmt: FileFormat, problems: Problems) -> bool:
     ok = True
+    problems.unreadable.add(label)
     for column in fmt.columns:
         if column.name not in present and column.required:
             problems.add(label, 1, column.name, "column is missing")
@@ -120,26 +128,35 @@ def _check_columns(label: str, present: list[str], fmt: FileFormat, problems: Pr
     if len(set(present)) != len(present):
         problems.add(label, 1, "", "a column name appears twice")
         ok = False
+    if ok:
+        problems.unreadable.discard(label)
     return ok
 
 
-def _raw_batches_csv(path: Path, fmt: FileFormat, problems: Problems) -> Iterator[pa.Table]:
+def _raw_batches_csv(
+    path: Path, fmt: FileFormat, problems: Problems, block_bytes: int
+) -> Iterator[pa.Table]:
     header = _header(path)
     if header is None:
+        problems.unreadable.add(path.name)
         problems.add(path.name, 1, "", "not valid UTF-8 text (the header line)")
         return
     if not _check_columns(path.name, header, fmt, problems):
         return
-    reader = pacsv.open_csv(
-        path,
-        read_options=pacsv.ReadOptions(block_size=16 << 20),
-        parse_options=pacsv.ParseOptions(newlines_in_values=False),
-        convert_options=pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in header},
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=block_bytes),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in header},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as exc:  # the first block is read on open
+        _report_bad_csv(path, exc, problems)
+        return
     while True:
         try:
             batch = reader.read_next_batch()
@@ -153,6 +170,7 @@ def _raw_batches_csv(path: Path, fmt: FileFormat, problems: Problems) -> Iterato
 
 def _report_bad_csv(path: Path, exc: Exception, problems: Problems) -> None:
     """Arrow says the file is malformed but not where; find the first bad line ourselves."""
+    problems.unreadable.add(path.name)
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             try:
@@ -176,6 +194,7 @@ def _raw_batches_parquet(
     try:
         parquet = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as exc:
+        problems.unreadable.add(path.name)
         problems.add(path.name, 0, "", f"not a readable Parquet file: {exc}")
         return
     names = parquet.schema_arrow.names
@@ -213,6 +232,9 @@ def check_batch(
         if column.kind == "instant":
             instants[column.name] = converted
     keep = pc.invert(bad)
+    rejected = []
+    if len(fmt.key) == 1 and fmt.key[0] in table.column_names and pc.any(bad).as_py():
+        rejected = pc.filter(table.column(fmt.key[0]), bad).to_pylist()
     keep_list = keep.to_pylist()
     lines = [first_line + i for i, k in enumerate(keep_list) if k]
     values: dict[str, list] = {}
@@ -221,7 +243,7 @@ def check_batch(
         values[name] = kept.to_pylist()
     for name, array in instants.items():
         instants[name] = pc.filter(array, keep)
-    return Batch(lines=lines, values=values, instants=instants)
+    return Batch(lines=lines, values=values, instants=instants, rejected=rejected)
 
 
 def _report(mask: pa.Array, values: pa.Array, problems, label, first_line, name, message) -> None:

@@ -226,12 +226,13 @@ FROM totals t LEFT JOIN settled st ON st.account_id = t.account_id
 def projection_sql(scope_sql: str | None = None) -> tuple[str, list]:
     """UPDATE that brings the cached account figures in line; `scope_sql` selects account ids."""
     scope = f"AND ledger_account.id IN ({scope_sql})" if scope_sql else ""
+    # The statement must start with UPDATE, not WITH: Python 3.11's sqlite3 reports rowcount -1
+    # for a statement it does not recognise as DML by its first keyword.
     sql = f"""
-WITH derived AS ({derived_figures_sql()})
 UPDATE ledger_account
 SET scheduled_cents = derived.scheduled, charged_cents = derived.charged,
     credited_cents = derived.credited, status = derived.status, settled_on = derived.settled_on
-FROM derived
+FROM ({derived_figures_sql()}) AS derived
 WHERE derived.account_id = ledger_account.id {scope}
   AND (ledger_account.scheduled_cents <> derived.scheduled
        OR ledger_account.charged_cents <> derived.charged

@@ -1,0 +1,361 @@
+"""doorstep import: all or nothing, idempotent, every problem named by file, line and field."""
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from doorstep.contact.models import Contact
+from doorstep.intake.importer import ImportRejected, import_portfolio
+from doorstep.ledger.domain import check_ledger
+from doorstep.ledger.models import Account, Borrower, Hold, Instalment, LedgerEntry
+
+pytestmark = pytest.mark.django_db
+
+TABLES = [
+    "ledger_region", "ledger_borrower", "ledger_account", "ledger_instalment",
+    "ledger_ledgerentry", "ledger_hold", "contact_contact",
+]  # fmt: skip
+
+
+SURROGATE_KEYS = {"ledger_instalment", "ledger_ledgerentry", "ledger_hold"}
+
+
+def snapshot() -> dict:
+    """Every row of every table the import writes, so 'unchanged' means unchanged."""
+    state = {}
+    with connection.cursor() as cursor:
+        for table in TABLES:
+            cursor.execute(f"SELECT * FROM {table}")  # noqa: S608
+            rows = cursor.fetchall()
+            if table in SURROGATE_KEYS:  # compare content, not the order ids were handed out
+                names = [c[0] for c in cursor.description]
+                keep = [i for i, name in enumerate(names) if name != "id"]
+                rows = [[row[i] for i in keep] for row in rows]
+            state[table] = sorted(tuple(str(v) for v in row) for row in rows)
+    return state
+
+
+def rewrite(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def rejected(directory, **kwargs) -> list[str]:
+    with pytest.raises(ImportRejected) as caught:
+        import_portfolio(directory, **kwargs)
+    return [str(p) for p in caught.value.problems.items]
+
+
+def test_example_portfolio_imports_with_its_figures(portfolio_dir):
+    result = import_portfolio(portfolio_dir)
+
+    assert result.rows_read == {
+        "regions": 3, "borrowers": 4, "accounts": 4, "instalments": 25, "payments": 9,
+        "contacts": 5, "holds": 1,
+    }  # fmt: skip
+    assert result.rows_written == result.rows_read
+    a1 = Account.objects.get(pk="A0001")
+    assert (a1.scheduled_cents, a1.credited_cents, a1.status) == (12 * 106_000, 368_000, "active")
+    a2 = Account.objects.get(pk="A0002")
+    assert (a2.status, a2.settled_on) == ("settled", date(2026, 8, 20))
+    assert Instalment.objects.get(account_id="A0001", seq=12).cumulative_cents == 12 * 106_000
+    assert Hold.objects.get(account_id="A0004").until is None
+    assert Contact.objects.get(pk="C0002").ptp_amount_cents == 50_000
+    assert check_ledger() == (4, [])
+
+
+def test_payment_counts_on_the_local_day_of_its_region(portfolio_dir):
+    import_portfolio(portfolio_dir)
+    # 23:30 in Urumqi (UTC+6) on 1 January is already 2 January in Beijing time.
+    assert LedgerEntry.objects.get(reference="P0008").effective_on == date(2026, 1, 1)
+    # 20:15 in Shenzhen stays on its own day.
+    assert LedgerEntry.objects.get(reference="P0001").effective_on == date(2026, 2, 9)
+
+
+def test_reimporting_the_same_files_changes_nothing(portfolio_dir):
+    import_portfolio(portfolio_dir)
+    before = snapshot()
+
+    result = import_portfolio(portfolio_dir)
+
+    assert snapshot() == before
+    assert set(result.rows_written.values()) == {0}
+
+
+def test_reimport_adds_only_new_payments(portfolio_dir):
+    import_portfolio(portfolio_dir)
+    with (portfolio_dir / "payments.csv").open("a", encoding="utf-8") as handle:
+        handle.write("P0010,A0004,2026-05-15T09:00:00+08:00,612.00\n")
+
+    result = import_portfolio(portfolio_dir)
+
+    assert result.rows_written["payments"] == 1
+    assert LedgerEntry.objects.filter(kind="payment").count() == 10
+    assert Account.objects.get(pk="A0004").credited_cents == 122_400
+    assert check_ledger() == (4, [])
+
+
+def test_reimport_updates_what_may_change(portfolio_dir):
+    import_portfolio(portfolio_dir)
+    rewrite(portfolio_dir / "borrowers.csv", "科技园南路88号", "科技园北路1号")
+    rewrite(
+        portfolio_dir / "holds.csv",
+        "A0004,complaint,2026-07-01,",
+        "A0004,complaint,2026-07-01,2026-08-01",
+    )
+
+    result = import_portfolio(portfolio_dir)
+
+    assert result.rows_written["borrowers"] == 1
+    assert Borrower.objects.get(pk="B0001").address.endswith("科技园北路1号")
+    assert Hold.objects.get(account_id="A0004").until == date(2026, 8, 1)
+
+
+def test_csv_and_parquet_give_the_same_ledger(portfolio_dir, tmp_path, django_db_blocker):
+    parquet_dir = tmp_path / "parquet"
+    parquet_dir.mkdir()
+    for csv_path in portfolio_dir.glob("*.csv"):
+        table = pacsv.read_csv(
+            csv_path,
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(
+                    csv_path.read_text().splitlines()[0].split(","), "string"
+                )
+            ),
+        )
+        pq.write_table(table, parquet_dir / f"{csv_path.stem}.parquet")
+    import_portfolio(portfolio_dir)
+    from_csv = snapshot()
+    from_csv.pop("ledger_borrower")  # ciphertexts differ per encryption, compared below
+    from_csv.pop("ledger_ledgerentry")
+
+    for table in reversed(TABLES):
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+    import_portfolio(parquet_dir)
+    from_parquet = snapshot()
+    from_parquet.pop("ledger_borrower")
+    from_parquet.pop("ledger_ledgerentry")
+
+    assert from_parquet == from_csv
+    national_id = (portfolio_dir / "borrowers.csv").read_text().splitlines()[3].split(",")[2]
+    assert Borrower.objects.get(pk="B0003").national_id() == national_id
+    assert list(LedgerEntry.objects.order_by("reference").values_list("reference", "amount_cents", "effective_on")) == [
+        ("P0001", 106_000, date(2026, 2, 9)), ("P0002", 106_000, date(2026, 3, 10)),
+        ("P0003", 106_000, date(2026, 4, 25)), ("P0004", 50_000, date(2026, 6, 1)),
+        ("P0005", 103_000, date(2026, 6, 20)), ("P0006", 103_000, date(2026, 7, 20)),
+        ("P0007", 103_000, date(2026, 8, 20)), ("P0008", 105_500, date(2026, 1, 1)),
+        ("P0009", 61_200, date(2026, 4, 15)),
+    ]  # fmt: skip
+
+
+def test_small_batches_give_the_same_result_as_one(portfolio_dir):
+    import_portfolio(portfolio_dir, block_bytes=256)
+    small = snapshot()
+    small.pop("ledger_borrower")
+    small.pop("ledger_ledgerentry")
+    assert check_ledger() == (4, [])
+    assert [
+        i.cumulative_cents for i in Instalment.objects.filter(account_id="A0003").order_by("seq")
+    ] == [105_500 * n for n in range(1, 7)]
+
+
+def test_unsorted_instalments_still_get_running_totals(portfolio_dir):
+    path = portfolio_dir / "instalments.csv"
+    header, *lines = path.read_text().splitlines()
+    path.write_text("\n".join([header, *reversed(lines)]) + "\n")
+
+    import_portfolio(portfolio_dir)
+
+    assert [
+        i.cumulative_cents for i in Instalment.objects.filter(account_id="A0001").order_by("seq")
+    ] == [106_000 * n for n in range(1, 13)]
+    assert check_ledger() == (4, [])
+
+
+# --- bad input: each names file, line and field, and writes nothing ----------------------------
+
+
+@dataclass
+class Database:
+    empty: bool
+    before: dict
+
+    def unchanged(self) -> bool:
+        return snapshot() == self.before
+
+    def check(self, problems: list[str], expected: str) -> None:
+        """The expected problem is reported; on an empty database it is the only one (after a
+        previous import, the changed row may also differ from what is stored)."""
+        assert expected in problems
+        if self.empty:
+            assert problems == [expected]
+        assert self.unchanged()
+
+
+@pytest.fixture(params=["empty", "after a good import"])
+def database(request, portfolio_dir, tmp_path) -> Database:
+    """Run each bad-input case on an empty database and on one holding a previous import."""
+    if request.param == "after a good import":
+        import_portfolio(portfolio_dir)
+    return Database(empty=request.param == "empty", before=snapshot())
+
+
+def test_missing_column(portfolio_dir, database):
+    path = portfolio_dir / "accounts.csv"
+    rows = [line.split(",") for line in path.read_text().splitlines()]
+    path.write_text("\n".join(",".join(row[:4] + row[5:]) for row in rows) + "\n")
+
+    problems = rejected(portfolio_dir)
+
+    database.check(problems, "accounts.csv, line 1, field principal: column is missing")
+
+
+def test_bad_date(portfolio_dir, database):
+    rewrite(portfolio_dir / "instalments.csv", "A0002,2,2026-07-20", "A0002,2,2026-02-30")
+
+    problems = rejected(portfolio_dir)
+
+    database.check(
+        problems,
+        "instalments.csv, line 15, field due_date: is not a date in the form YYYY-MM-DD (got '2026-02-30')",
+    )
+
+
+def test_unknown_account(portfolio_dir, database):
+    rewrite(portfolio_dir / "payments.csv", "P0009,A0004", "P0009,A9999")
+
+    problems = rejected(portfolio_dir)
+
+    database.check(problems, "payments.csv, line 10, field account_id: unknown account 'A9999'")
+
+
+def test_negative_amount(portfolio_dir, database):
+    rewrite(
+        portfolio_dir / "payments.csv",
+        "2026-03-10T09:00:00+08:00,1060.00",
+        "2026-03-10T09:00:00+08:00,-1060.00",
+    )
+
+    problems = rejected(portfolio_dir)
+
+    database.check(
+        problems, "payments.csv, line 3, field amount: must not be negative (got '-1060.00')"
+    )
+
+
+def test_duplicate_key_with_different_content(portfolio_dir, database):
+    with (portfolio_dir / "payments.csv").open("a", encoding="utf-8") as handle:
+        handle.write("P0002,A0001,2026-03-10T09:00:00+08:00,1061.00\n")
+
+    problems = rejected(portfolio_dir)
+
+    database.check(
+        problems,
+        "payments.csv, line 11: reference P0002 appears again with different content (first at line 3)",
+    )
+
+
+def test_duplicate_key_across_batches(portfolio_dir):
+    with (portfolio_dir / "payments.csv").open("a", encoding="utf-8") as handle:
+        handle.write("P0002,A0001,2026-03-10T09:00:00+08:00,1061.00\n")
+
+    problems = rejected(portfolio_dir, block_bytes=128)
+
+    assert problems == [
+        "payments.csv, line 11: payment already exists with different content: amount_cents 106000 → 106100"
+    ]
+    assert LedgerEntry.objects.count() == 0
+
+
+def test_same_row_twice_is_not_a_problem(portfolio_dir):
+    with (portfolio_dir / "payments.csv").open("a", encoding="utf-8") as handle:
+        handle.write("P0002,A0001,2026-03-10T09:00:00+08:00,1060.00\n")
+
+    result = import_portfolio(portfolio_dir)
+
+    assert result.rows_written["payments"] == 9
+
+
+def test_changed_payment_against_the_database(portfolio_dir):
+    import_portfolio(portfolio_dir)
+    before = snapshot()
+    rewrite(
+        portfolio_dir / "payments.csv",
+        "P0004,A0001,2026-06-01T18:00:00+08:00,500.00",
+        "P0004,A0001,2026-06-01T18:00:00+08:00,550.00",
+    )
+
+    problems = rejected(portfolio_dir)
+
+    assert problems == [
+        "payments.csv, line 5: payment already exists with different content: amount_cents 50000 → 55000"
+    ]
+    assert snapshot() == before
+
+
+def test_non_utf8_file(portfolio_dir, database):
+    path = portfolio_dir / "borrowers.csv"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("gb18030"))
+
+    problems = rejected(portfolio_dir)
+
+    database.check(
+        problems,
+        "borrowers.csv, line 2: not valid UTF-8 (byte 0xd5 at position 7); save the file as UTF-8",
+    )
+
+
+def test_due_dates_must_rise_with_seq(portfolio_dir, database):
+    rewrite(portfolio_dir / "instalments.csv", "A0004,3,2026-06-15", "A0004,3,2026-05-01")
+
+    problems = rejected(portfolio_dir)
+
+    database.check(
+        problems,
+        "instalments.csv, line 25, field due_date: 2026-05-01 is not after the previous "
+        "instalment's due date 2026-05-15: due dates must rise with seq",
+    )
+
+
+def test_every_problem_is_reported_not_just_the_first(portfolio_dir, tmp_path):
+    rewrite(portfolio_dir / "regions.csv", "Asia/Urumqi", "Asia/Nowhere")
+    rewrite(portfolio_dir / "accounts.csv", "A0002,B0002,micro_loan", "A0002,B0002,mortgage")
+    rewrite(portfolio_dir / "payments.csv", "2026-06-20T08:00:00+08:00", "2026-06-20 8am")
+    rewrite(
+        portfolio_dir / "contacts.csv",
+        "C0005,A0004,2026-06-20T15:00:00+08:00,call,refused",
+        "C0005,A0004,2026-06-20T15:00:00+08:00,call,delivered",
+    )
+    report = tmp_path / "problems.csv"
+
+    # Rows that lean on a rejected row (the borrower in the bad region, their account and its
+    # payments) are left out too, without a problem of their own: one cause, one line.
+    with pytest.raises(CommandError, match="4 problems, nothing was written"):
+        call_command("import", str(portfolio_dir), "--report", str(report))
+
+    lines = report.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "file,line,field,problem"
+    assert lines[1:] == [
+        "accounts.csv,3,product,\"must be one of micro_loan, instalment, credit_card (got 'mortgage')\"",
+        'contacts.csv,6,outcome,"delivered applies to messages (sms, email, app), not to calls or visits"',
+        "payments.csv,6,paid_at,\"is not a time in ISO 8601 with a UTC offset, e.g. 2026-10-03T14:22:05+08:00 (got '2026-06-20 8am')\"",
+        "regions.csv,4,time_zone,\"is not an IANA time zone such as Asia/Shanghai (got 'Asia/Nowhere')\"",
+    ]
+    assert snapshot() == {table: [] for table in TABLES}
+
+
+def test_missing_required_file(portfolio_dir, database):
+    (portfolio_dir / "instalments.csv").unlink()
+
+    problems = rejected(portfolio_dir)
+
+    database.check(problems, "instalments.csv: file is missing (CSV or Parquet expected)")

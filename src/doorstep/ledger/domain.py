@@ -295,3 +295,119 @@ SELECT account_id, seq, cumulative_cents, running FROM (
 
 def charge_policy(product: str) -> dict:
     return settings.DOORSTEP_CHARGES[product]
+
+
+@dataclass(frozen=True)
+class ChargesPosted:
+    late_fees: int
+    penalty_entries: int
+    penalty_cents: int
+
+
+def assess_charges(as_of: date, *, by: str = "system", at: datetime | None = None) -> ChargesPosted:
+    """Post the day's late fees and penalty interest for every account, set-based.
+
+    Late fee (滞纳金): once per instalment, when it is unpaid more than the product's grace days
+    after its due date. Penalty interest (罚息): for the day `as_of`, the product's daily rate on
+    each overdue instalment's unpaid principal (principal is paid last within an instalment, so it
+    is min(principal, unpaid part)). Idempotent: unique constraints allow one late fee per
+    instalment and one accrual per instalment and day, so a re-run posts nothing new.
+    Side effects: charge entries; the projection of every account charged.
+    """
+    at = at or timezone.now()
+    policies = settings.DOORSTEP_CHARGES
+    # Typed so that PostgreSQL divides integers as integers (an untyped parameter is numeric).
+    fee_case = " ".join(f"WHEN %(p_{p})s THEN CAST(%(fee_{p})s AS BIGINT)" for p in policies)
+    grace_case = " ".join(f"WHEN %(p_{p})s THEN CAST(%(grace_{p})s AS INTEGER)" for p in policies)
+    bps_case = " ".join(f"WHEN %(p_{p})s THEN CAST(%(bps_{p})s AS BIGINT)" for p in policies)
+    params: dict = {"as_of": as_of, "by": by, "at": at}
+    for product, policy in policies.items():
+        params[f"p_{product}"] = product
+        params[f"fee_{product}"] = policy["late_fee_cents"]
+        params[f"grace_{product}"] = policy["late_fee_grace_days"]
+        params[f"bps_{product}"] = policy["penalty_bps_per_day"]
+    days = (
+        "(%(as_of)s::date - u.due_date)"
+        if connection.vendor == "postgresql"
+        else "CAST(julianday(%(as_of)s) - julianday(u.due_date) AS INTEGER)"
+    )
+    unpaid = f"""
+WITH credits AS (
+    SELECT account_id, SUM(amount_cents) AS credited FROM ledger_ledgerentry
+    WHERE kind IN ('payment', 'waiver') AND effective_on <= %(as_of)s GROUP BY account_id
+),
+charges AS (
+    SELECT e.account_id, i.seq, SUM(e.amount_cents) AS charged
+    FROM ledger_ledgerentry e JOIN ledger_instalment i ON i.id = e.instalment_id
+    WHERE e.kind IN ('late_fee', 'penalty_interest') AND e.effective_on <= %(as_of)s
+    GROUP BY e.account_id, i.seq
+),
+late AS (
+    SELECT i.id, i.account_id, i.seq, i.due_date, i.principal_cents,
+           i.principal_cents + i.interest_cents + i.fee_cents AS scheduled,
+           i.cumulative_cents + COALESCE(SUM(ch.charged), 0) AS cumulative_owed,
+           COALESCE(MAX(ch_own.charged), 0) AS own_charges,
+           COALESCE(MAX(c.credited), 0) AS credited, a.product
+    FROM ledger_instalment i
+    JOIN ledger_account a ON a.id = i.account_id AND a.status = 'active'
+    LEFT JOIN credits c ON c.account_id = i.account_id
+    LEFT JOIN charges ch ON ch.account_id = i.account_id AND ch.seq <= i.seq
+    LEFT JOIN charges ch_own ON ch_own.account_id = i.account_id AND ch_own.seq = i.seq
+    WHERE i.due_date < %(as_of)s
+    GROUP BY i.id, i.account_id, i.seq, i.due_date, i.principal_cents, i.interest_cents,
+             i.fee_cents, i.cumulative_cents, a.product
+),
+unpaid AS (
+    SELECT id, account_id, due_date, product, principal_cents,
+           CASE WHEN cumulative_owed - credited < scheduled + own_charges
+                THEN cumulative_owed - credited ELSE scheduled + own_charges END AS unpaid
+    FROM late WHERE cumulative_owed > credited
+)"""
+    columns = (
+        "account_id, kind, amount_cents, effective_on, occurred_at, instalment_id, source, "
+        "recorded_by, recorded_at, note"
+    )
+    late_fees = f"""
+INSERT INTO ledger_ledgerentry ({columns})
+SELECT u.account_id, 'late_fee', CASE u.product {fee_case} END, %(as_of)s, %(at)s, u.id,
+       'system', %(by)s, %(at)s, ''
+FROM ({unpaid} SELECT * FROM unpaid) u
+WHERE {days} > CASE u.product {grace_case} END
+  AND CASE u.product {fee_case} END > 0
+  AND NOT EXISTS (SELECT 1 FROM ledger_ledgerentry e
+                  WHERE e.instalment_id = u.id AND e.kind = 'late_fee' AND e.reverses_id IS NULL)
+"""
+    # PostgreSQL's SUM(bigint) is numeric: cast back so the division below is an integer one.
+    principal_unpaid = (
+        "CAST(CASE WHEN u.unpaid < u.principal_cents THEN u.unpaid ELSE u.principal_cents END "
+        "AS BIGINT)"
+    )
+    penalty = f"({principal_unpaid} * CASE u.product {bps_case} END + 5000) / 10000"
+    penalties = f"""
+INSERT INTO ledger_ledgerentry ({columns})
+SELECT u.account_id, 'penalty_interest', {penalty}, %(as_of)s, %(at)s, u.id,
+       'system', %(by)s, %(at)s, ''
+FROM ({unpaid} SELECT * FROM unpaid) u
+WHERE {penalty} > 0
+  AND NOT EXISTS (SELECT 1 FROM ledger_ledgerentry e
+                  WHERE e.instalment_id = u.id AND e.kind = 'penalty_interest'
+                    AND e.effective_on = %(as_of)s AND e.reverses_id IS NULL)
+"""
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Penalty first, on the day's unpaid principal before today's late fee is added.
+        cursor.execute(penalties, params)
+        penalty_entries = cursor.rowcount
+        cursor.execute(late_fees, params)
+        late_fee_count = cursor.rowcount
+        cursor.execute(
+            "SELECT COALESCE(SUM(amount_cents), 0) FROM ledger_ledgerentry "
+            "WHERE kind = 'penalty_interest' AND effective_on = %(as_of)s AND recorded_at = %(at)s",
+            params,
+        )
+        penalty_cents = cursor.fetchone()[0]
+        sql, _ = projection_sql(
+            "SELECT account_id FROM ledger_ledgerentry "
+            "WHERE kind IN ('late_fee', 'penalty_interest') AND effective_on = %(as_of)s"
+        )
+        cursor.execute(sql, params)
+    return ChargesPosted(late_fee_count, penalty_entries, int(penalty_cents))

@@ -331,7 +331,7 @@ def assess_charges(as_of: date, *, by: str = "system", at: datetime | None = Non
         if connection.vendor == "postgresql"
         else "CAST(julianday(%(as_of)s) - julianday(u.due_date) AS INTEGER)"
     )
-    unpaid = f"""
+    unpaid = """
 WITH credits AS (
     SELECT account_id, SUM(amount_cents) AS credited FROM ledger_ledgerentry
     WHERE kind IN ('payment', 'waiver') AND effective_on <= %(as_of)s GROUP BY account_id

@@ -10,7 +10,10 @@ from doorstep.ledger.models import Account
 
 class Contact(models.Model):
     id = models.CharField(_("contact id"), primary_key=True, max_length=40)
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="contacts")
+    # Indexed by contact_account_at, which leads with it.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="contacts", db_index=False
+    )
     at = models.DateTimeField()
     channel = models.CharField(max_length=8, choices=ContactChannel.choices)
     outcome = models.CharField(max_length=16, choices=ContactOutcome.choices)

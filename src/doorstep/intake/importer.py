@@ -14,10 +14,12 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -53,6 +55,7 @@ class ImportRejected(Exception):
 class ImportResult:
     rows_read: dict[str, int] = field(default_factory=dict)
     rows_written: dict[str, int] = field(default_factory=dict)
+    seconds_by_file: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
@@ -98,6 +101,7 @@ def import_portfolio(
                         continue
                     label = path.name
                     read = written = 0
+                    file_started = time.perf_counter()
                     for batch in reading.read_file(
                         path,
                         BY_NAME[name],
@@ -111,9 +115,14 @@ def import_portfolio(
                             progress(label, read)
                     result.rows_read[name] = read
                     result.rows_written[name] = written
+                    result.seconds_by_file[name] = time.perf_counter() - file_started
                     if label in problems.unreadable and name in OWN_TARGET:
                         writer.unreadable.add(OWN_TARGET[name])
+                finish_started = time.perf_counter()
                 writer.finish()
+                result.seconds_by_file["(whole-import checks)"] = (
+                    time.perf_counter() - finish_started
+                )
             if problems:
                 raise ImportRejected(problems)
     finally:
@@ -190,6 +199,7 @@ class _Writer:
         self.last_instalment: tuple | None = None  # (account, seq, due date, running total)
         self.away_zones: dict[str, str] | None = None
         self.unreadable: set[str] = set()  # tables whose file could not be read: unverifiable
+        self.first_only: dict[str, str] = {}  # per stage: SQL filter keeping each key's first row
         self.instalments_sorted = True
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -236,10 +246,18 @@ class _Writer:
         for row in rows:
             self.problems.add(label, row[0], field_name, message(row))
 
-    def instant(self, values: list[datetime]) -> list:
+    def instant(self, values) -> list[str]:
+        """UTC instants as the text each database stores: Django's naive-UTC form on SQLite
+        (microseconds only when present), ISO 8601 with offset on PostgreSQL."""
+        if isinstance(values, datetime):
+            values = pa.array([values], pa.timestamp("us", tz="UTC"))
         if self.pg:
-            return values
-        return [v.astimezone(UTC).replace(tzinfo=None).isoformat(" ") for v in values]
+            return pc.strftime(values, format="%Y-%m-%dT%H:%M:%S+00:00").to_pylist()
+        # At microsecond unit %S prints six decimals; Django writes them only when not zero.
+        text = pc.strftime(values, format="%Y-%m-%d %H:%M:%S")
+        has_fraction = pc.not_equal(pc.microsecond(values), 0)
+        whole = pc.if_else(has_fraction, text, pc.utf8_slice_codeunits(text, 0, 19))
+        return whole.to_pylist()
 
     def missing(self, name: str, column: str, target: str, label: str, field_name: str, what: str):
         """Report rows whose reference exists neither in the database nor earlier in this import.
@@ -258,7 +276,7 @@ class _Writer:
                     SELECT d.v FROM (SELECT DISTINCT {column} AS v FROM stage_{name}) d
                     LEFT JOIN {target} t ON t.{pk} = d.v
                     WHERE t.{pk} IS NULL
-                      AND d.v NOT IN (SELECT key FROM rejected WHERE target = %s))
+                      AND NOT EXISTS (SELECT 1 FROM rejected r WHERE r.target = %s AND r.key = d.v))
                 ORDER BY s.line""",
                 [target],
             ).fetchall()
@@ -285,7 +303,7 @@ class _Writer:
         select = ", ".join(f"s.{c}, t.{c}" for c in columns)
         rows = self.sql(
             f"SELECT s.line, {select} FROM stage_{name} s JOIN {table} t ON {join} "
-            f"WHERE ({differs}) AND s.line IN (SELECT MIN(line) FROM stage_{name} GROUP BY {', '.join(key)}) "
+            f"WHERE ({differs}) AND {self.first_only[name]} "
             "ORDER BY s.line"
         ).fetchall()
         for row in rows:
@@ -302,8 +320,19 @@ class _Writer:
             )
 
     def duplicates_in_stage(self, name: str, key: list[str], columns: list[str], label: str):
-        """Within one batch, a key seen again with different content than its first row."""
+        """Within one batch, a key seen again with different content than its first row.
+
+        Also sets `first_only[name]`, the filter that keeps each key's first row: a no-op for the
+        usual batch without repeated keys, which then costs one GROUP BY and nothing more.
+        """
         keys = ", ".join(key)
+        repeated = self.sql(
+            f"SELECT 1 FROM stage_{name} GROUP BY {keys} HAVING COUNT(*) > 1 LIMIT 1"
+        ).fetchone()
+        if repeated is None:
+            self.first_only[name] = "1 = 1"
+            return
+        self.first_only[name] = f"s.line IN (SELECT MIN(line) FROM stage_{name} GROUP BY {keys})"
         same_key = " AND ".join(f"f.{k} = s.{k}" for k in key)
         differs = " OR ".join(
             f"COALESCE(CAST(s.{c} AS TEXT), '') <> COALESCE(CAST(f.{c} AS TEXT), '')"
@@ -381,11 +410,11 @@ class _Writer:
             "borrower (national ID differs)",
         )
         return self.sql(
-            """INSERT INTO ledger_borrower (id, name, national_id_encrypted, national_id_hash,
+            f"""INSERT INTO ledger_borrower (id, name, national_id_encrypted, national_id_hash,
                    phone_encrypted, phone_hash, address, region_id, lat, lon, language, content_hash)
                SELECT id, name, national_id_encrypted, national_id_hash, phone_encrypted, phone_hash,
                    address, region_id, lat, lon, language, content_hash
-               FROM stage_borrowers s WHERE s.line IN (SELECT MIN(line) FROM stage_borrowers GROUP BY id)
+               FROM stage_borrowers s WHERE {self.first_only["borrowers"]}
                ON CONFLICT (id) DO UPDATE SET name = excluded.name,
                    phone_encrypted = excluded.phone_encrypted, phone_hash = excluded.phone_hash,
                    address = excluded.address, region_id = excluded.region_id, lat = excluded.lat,
@@ -418,14 +447,15 @@ class _Writer:
         )  # fmt: skip
         self.sql(
             """INSERT INTO new_accounts (account_id) SELECT DISTINCT id FROM stage_accounts
-               WHERE id NOT IN (SELECT id FROM ledger_account) ON CONFLICT DO NOTHING"""
+               WHERE NOT EXISTS (SELECT 1 FROM ledger_account a WHERE a.id = stage_accounts.id)
+               ON CONFLICT DO NOTHING"""
         )
         return self.sql(
-            """INSERT INTO ledger_account (id, borrower_id, product, opened_on, principal_cents,
+            f"""INSERT INTO ledger_account (id, borrower_id, product, opened_on, principal_cents,
                    currency, auto_debit, status, scheduled_cents, charged_cents, credited_cents)
                SELECT id, borrower_id, product, opened_on, principal_cents, currency, auto_debit,
                    'active', 0, 0, 0
-               FROM stage_accounts s WHERE s.line IN (SELECT MIN(line) FROM stage_accounts GROUP BY id) AND principal_cents > 0
+               FROM stage_accounts s WHERE {self.first_only["accounts"]} AND principal_cents > 0
                ON CONFLICT (id) DO UPDATE SET auto_debit = excluded.auto_debit
                WHERE ledger_account.auto_debit <> excluded.auto_debit"""
         ).rowcount
@@ -458,7 +488,7 @@ class _Writer:
         self.sql(
             """INSERT INTO rebuild (account_id)
                SELECT DISTINCT account_id FROM stage_instalments
-               WHERE account_id NOT IN (SELECT account_id FROM new_accounts)
+               WHERE NOT EXISTS (SELECT 1 FROM new_accounts n WHERE n.account_id = stage_instalments.account_id)
                ON CONFLICT DO NOTHING"""
         )
         return self.sql(
@@ -545,11 +575,11 @@ class _Writer:
         effective = reading.local_dates(batch.instants["paid_at"], self._zones(v["account_id"]))
         self.stage(
             "payments", batch.lines,
-            [v["payment_id"], v["account_id"], self.instant(v["paid_at"]), v["amount"], effective],
+            [v["payment_id"], v["account_id"], self.instant(batch.instants["paid_at"]), v["amount"], effective],
         )  # fmt: skip
         for row in self.sql("SELECT line FROM stage_payments WHERE amount_cents <= 0").fetchall():
             self.problems.add(label, row[0], "amount", "must be more than 0")
-        now = self.at if self.pg else self.instant([self.at])[0]
+        now = self.at if self.pg else self.instant(self.at)[0]
         for row in self.sql(
             "SELECT line, occurred_at FROM stage_payments WHERE occurred_at > %s", [now]
         ).fetchall():
@@ -564,21 +594,21 @@ class _Writer:
         )  # fmt: skip
         self._touch("payments")
         return self.sql(
-            """INSERT INTO ledger_ledgerentry (account_id, kind, amount_cents, effective_on,
+            f"""INSERT INTO ledger_ledgerentry (account_id, kind, amount_cents, effective_on,
                    occurred_at, reference, source, recorded_by, recorded_at, note)
                SELECT account_id, 'payment', amount_cents, effective_on, occurred_at, reference,
                    'import', %s, %s, ''
                FROM stage_payments s WHERE amount_cents > 0
-                 AND s.line IN (SELECT MIN(line) FROM stage_payments GROUP BY reference)
+                 AND {self.first_only["payments"]}
                ON CONFLICT (reference) DO NOTHING""",
-            [self.by, self.at if self.pg else self.instant([self.at])[0]],
+            [self.by, self.at if self.pg else self.instant(self.at)[0]],
         ).rowcount
 
     def write_contacts(self, label, batch) -> int:
         v = batch.values
         self.stage(
             "contacts", batch.lines,
-            [v["contact_id"], v["account_id"], self.instant(v["at"]), v["channel"], v["outcome"],
+            [v["contact_id"], v["account_id"], self.instant(batch.instants["at"]), v["channel"], v["outcome"],
              v["ptp_amount"], v["ptp_date"]],
         )  # fmt: skip
         checks = [
@@ -608,13 +638,13 @@ class _Writer:
             ["account_id", "at", "channel", "outcome"], label, "contact",
         )  # fmt: skip
         return self.sql(
-            """INSERT INTO contact_contact (id, account_id, at, channel, outcome, ptp_amount_cents,
+            f"""INSERT INTO contact_contact (id, account_id, at, channel, outcome, ptp_amount_cents,
                    ptp_date, source)
                SELECT id, account_id, at, channel, outcome,
                    CASE WHEN outcome = 'promise_to_pay' THEN ptp_amount_cents END,
                    CASE WHEN outcome = 'promise_to_pay' THEN ptp_date END, 'import'
                FROM stage_contacts s
-               WHERE s.line IN (SELECT MIN(line) FROM stage_contacts GROUP BY id)
+               WHERE {self.first_only["contacts"]}
                ON CONFLICT (id) DO NOTHING"""
         ).rowcount
 
@@ -628,10 +658,10 @@ class _Writer:
         self.missing("holds", "account_id", "ledger_account", label, "account_id", "account")
         self.duplicates_in_stage("holds", ["account_id", "kind", "since"], ["until"], label)
         return self.sql(
-            """INSERT INTO ledger_hold (account_id, kind, since, until)
+            f"""INSERT INTO ledger_hold (account_id, kind, since, until)
                SELECT account_id, kind, since, until FROM stage_holds s
                WHERE (until IS NULL OR until >= since)
-                 AND s.line IN (SELECT MIN(line) FROM stage_holds GROUP BY account_id, kind, since)
+                 AND {self.first_only["holds"]}
                ON CONFLICT (account_id, kind, since) DO UPDATE SET until = excluded.until
                WHERE ledger_hold.until IS DISTINCT FROM excluded.until"""
         ).rowcount
@@ -651,7 +681,8 @@ class _Writer:
         self._check_schedules(scope)
         for (account_id,) in self.sql(
             """SELECT account_id FROM new_accounts
-               WHERE account_id NOT IN (SELECT account_id FROM ledger_instalment) ORDER BY account_id"""
+               WHERE NOT EXISTS (SELECT 1 FROM ledger_instalment i WHERE i.account_id = new_accounts.account_id)
+               ORDER BY account_id"""
         ).fetchall():
             self.problems.add(
                 "accounts", 0, "account_id", f"account {account_id} has no instalments"

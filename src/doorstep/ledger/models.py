@@ -128,7 +128,10 @@ class Account(models.Model):
 class Instalment(models.Model):
     """One line of the repayment schedule: the contract, not a balance."""
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="instalments")
+    # No index of its own: the unique (account, seq) constraint leads with it.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="instalments", db_index=False
+    )
     seq = models.PositiveIntegerField()
     due_date = models.DateField()
     principal_cents = models.BigIntegerField()
@@ -168,18 +171,31 @@ class LedgerEntry(models.Model):
     a reversal carries the opposite sign and points at what it reverses.
     """
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    # Indexed by entry_account_date, which leads with it.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )
     kind = models.CharField(max_length=20, choices=EntryKind.choices)
     amount_cents = models.BigIntegerField()
     # The local (region time zone) business date the entry counts from.
     effective_on = models.DateField()
     occurred_at = models.DateTimeField()
     instalment = models.ForeignKey(
-        Instalment, on_delete=models.PROTECT, null=True, blank=True, related_name="charges"
+        Instalment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="charges",
+        db_index=False,  # partial index below: only charges name an instalment
     )
     reference = models.CharField(max_length=64, null=True, blank=True, unique=True)
-    reverses = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+    reverses = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversals",
+        db_index=False,  # the partial unique constraint below indexes the few reversals
     )
     source = models.CharField(max_length=16, choices=EntrySource.choices)
     recorded_by = models.CharField(max_length=150)
@@ -193,7 +209,11 @@ class LedgerEntry(models.Model):
         permissions = [("post_payment", "Can post payments")]
         indexes = [
             models.Index(fields=["account", "effective_on"], name="entry_account_date"),
-            models.Index(fields=["kind", "effective_on"], name="entry_kind_date"),
+            models.Index(
+                fields=["instalment", "kind", "effective_on"],
+                condition=Q(instalment__isnull=False),
+                name="entry_charge_instalment",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=EntryKind.values), name="entry_kind_valid"),
@@ -206,6 +226,10 @@ class LedgerEntry(models.Model):
                 condition=Q(kind__in=[EntryKind.PAYMENT, EntryKind.WAIVER])
                 | Q(instalment__isnull=False),
                 name="entry_charge_names_instalment",
+            ),
+            # An entry is reversed at most once.
+            models.UniqueConstraint(
+                fields=["reverses"], condition=Q(reverses__isnull=False), name="entry_reversed_once"
             ),
             # One late fee per instalment; penalty interest accrues once per instalment and day.
             models.UniqueConstraint(

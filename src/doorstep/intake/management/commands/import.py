@@ -41,9 +41,13 @@ class Command(BaseCommand):
                 f"import rejected: {problems.count} problems, nothing was written"
             ) from None
         rate = result.total_read / result.seconds if result.seconds else 0
+        for name, seconds in result.seconds_by_file.items():
+            if name not in result.rows_read:
+                self.stdout.write(f"{name} {seconds:.1f} s")
         for name, read in result.rows_read.items():
             self.stdout.write(
-                f"{name:12} {read:>12,} read {result.rows_written.get(name, 0):>12,} written"
+                f"{name:12} {read:>12,} read {result.rows_written.get(name, 0):>12,} written "
+                f"{result.seconds_by_file.get(name, 0):>7.1f} s"
             )
         self.stdout.write(
             f"imported {result.total_read:,} rows in {result.seconds:.1f} s ({rate:,.0f} rows/s)"

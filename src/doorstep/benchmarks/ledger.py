@@ -1,0 +1,149 @@
+"""doorstep bench ledger --accounts N: import rate and the set-based positions pass.
+
+Generates N accounts (12 instalments each, the generator's payment behaviour), then for SQLite
+and, when DATABASE_URL names one, PostgreSQL: a fresh database, `doorstep import` timed, the
+one-statement DPD/overdue/outstanding pass over every account timed, and `ledger check` timed.
+Each database runs in its own process so the figures do not disturb one another or your data.
+"""
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import dj_database_url
+
+# A fixed past day: the figures do not move with the calendar, and no payment is in the future.
+AS_OF = date(2026, 10, 31)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+
+
+def run(options: dict, out) -> dict:
+    if options.get("worker"):
+        return _worker(options["worker"])
+    from django.conf import settings
+
+    from doorstep.synth import generate_portfolio
+
+    accounts, seed, fmt = options["accounts"], options["seed"], options["format"]
+    root = Path(settings.VAR_DIR) / "bench"
+    directory = root / f"ledger-{accounts}-{seed}-{fmt}"
+    figures: dict = {"accounts": accounts, "instalments_per_account": 12, "format": fmt}
+    marker = directory / ".complete"
+    if not marker.exists():
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True)
+        out(f"generating {accounts:,} accounts (12 instalments each) into {directory} …")
+        started = time.perf_counter()
+        counts = generate_portfolio(
+            directory, accounts=accounts, seed=seed, as_of=AS_OF, fmt=fmt, instalments=12
+        )
+        figures["generate_seconds"] = round(time.perf_counter() - started, 2)
+        marker.write_text(json.dumps(counts.__dict__))
+    figures["rows"] = json.loads(marker.read_text())
+
+    engines = {"sqlite": f"sqlite:///{root / 'bench-ledger.sqlite3'}"}
+    configured = os.environ.get("DATABASE_URL", "")
+    if configured.startswith(("postgres://", "postgresql://")):
+        engines["postgresql"] = configured
+    for engine, url in engines.items():
+        out(f"{engine}: import and positions pass …")
+        figures[engine] = _in_fresh_database(engine, url, directory)
+        out(_describe(engine, figures[engine]))
+    return figures
+
+
+def _describe(engine: str, f: dict) -> str:
+    return (
+        f"  {engine}: import {f['rows_imported']:,} rows in {f['import_seconds']:.1f} s = "
+        f"{f['import_rows_per_second']:,.0f} rows/s; positions pass over {f['accounts']:,} accounts "
+        f"in {f['positions_seconds']:.2f} s = {f['positions_accounts_per_second']:,.0f} accounts/s; "
+        f"ledger check {f['check_seconds']:.1f} s; peak memory {f['peak_rss_mb']:,} MB"
+    )
+
+
+def _in_fresh_database(engine: str, url: str, directory: Path) -> dict:
+    env = dict(os.environ, DATABASE_URL=url)
+    admin = None
+    if engine == "sqlite":
+        path = Path(dj_database_url.parse(url)["NAME"])
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    else:
+        import psycopg
+
+        parsed = dj_database_url.parse(url)
+        bench_db = f"{parsed['NAME']}_bench_{os.getpid()}"
+        admin = psycopg.connect(
+            host=parsed["HOST"] or None, port=parsed["PORT"] or None, user=parsed["USER"] or None,
+            password=parsed["PASSWORD"] or None, dbname="postgres", autocommit=True,
+        )  # fmt: skip
+        admin.execute(f'CREATE DATABASE "{bench_db}"')
+        env["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + bench_db
+    try:
+        completed = subprocess.run(  # noqa: S603 - our own command, fixed arguments
+            [sys.executable, "-m", "doorstep.cli", "bench", "ledger", "--worker", str(directory), "--json"],
+            env=env, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        return json.loads(completed.stdout.strip().splitlines()[-1])
+    except subprocess.CalledProcessError as failed:
+        raise RuntimeError(f"{engine} benchmark failed:\n{failed.stderr[-4000:]}") from failed
+    finally:
+        if admin is not None:
+            admin.execute(f'DROP DATABASE IF EXISTS "{bench_db}" WITH (FORCE)')
+            admin.close()
+
+
+def _worker(directory: Path) -> dict:
+    from django.core.management import call_command
+    from django.db import connection
+
+    from doorstep.intake.importer import import_portfolio
+    from doorstep.ledger.domain import check_ledger
+    from doorstep.ledger.queries import portfolio_positions_sql
+
+    call_command("migrate", interactive=False, verbosity=0)
+    result = import_portfolio(directory, by="bench")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        cursor.execute("SELECT COUNT(*) FROM ledger_account")
+        accounts = cursor.fetchone()[0]
+        started = time.perf_counter()
+        cursor.execute(
+            f"CREATE TEMP TABLE bench_positions AS {portfolio_positions_sql()}",
+            {"as_of": AS_OF},
+        )
+        positions_seconds = time.perf_counter() - started
+        cursor.execute(
+            "SELECT COUNT(*), SUM(overdue), SUM(CASE WHEN dpd > 0 THEN 1 ELSE 0 END) FROM bench_positions"
+        )
+        counted, overdue, delinquent = cursor.fetchone()
+    started = time.perf_counter()
+    _, differences = check_ledger()
+    check_seconds = time.perf_counter() - started
+    return {
+        "engine": connection.vendor,
+        "accounts": accounts,
+        "rows_imported": result.total_read,
+        "import_seconds": round(result.seconds, 2),
+        "import_rows_per_second": round(result.total_read / result.seconds),
+        "positions_seconds": round(positions_seconds, 3),
+        "positions_accounts_per_second": round(counted / positions_seconds),
+        "delinquent_accounts": int(delinquent),
+        "overdue_total_cents": int(overdue),
+        "check_seconds": round(check_seconds, 2),
+        "check_differences": len(differences),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+    }

@@ -1,0 +1,5 @@
+"""Deterministic synthetic portfolio generator (pure numpy + pyarrow, no Django)."""
+
+from doorstep.synth.portfolio import GeneratedCounts, generate_portfolio
+
+__all__ = ["GeneratedCounts", "generate_portfolio"]

@@ -1,0 +1,68 @@
+"""doorstep demo: the whole product on the embedded default, from nothing, in one command."""
+
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from doorstep.intake.importer import import_portfolio
+from doorstep.ledger.models import Account
+from doorstep.synth import generate_portfolio
+from doorstep.web.domain import ensure_demo_logins
+
+
+class Command(BaseCommand):
+    help = "Create the database, load a synthetic demo portfolio, create one login per role, and serve the site."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--accounts", type=int, default=20_000)
+        parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument("--fresh", action="store_true", help="empty the database and load anew")
+        parser.add_argument("--no-serve", action="store_true", help="prepare everything, then exit")
+
+    def handle(self, port, accounts, seed, fresh, no_serve, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        if fresh:
+            call_command("flush", interactive=False, verbosity=0)
+        existing = Account.objects.count()
+        if existing and not fresh:
+            self.stdout.write(
+                f"portfolio already loaded ({existing:,} accounts); --fresh to rebuild"
+            )
+        else:
+            self._load(accounts, seed)
+        logins = ensure_demo_logins(lambda role: f"demo-{role}")
+        self.stdout.write("\nDemo logins (local demo only; change or remove before real use):")
+        for label, username, password in logins:
+            self.stdout.write(f"  {label:<36} {username:<20} {password}")
+        self.stdout.write(
+            "  Borrower (借款人): the portal, with sign-in by phone and one-time code, arrives with "
+            "the arrangements-and-portal issue; no borrower login exists yet."
+        )
+        url = f"http://127.0.0.1:{port}/"
+        if no_serve:
+            self.stdout.write(f"\nready; serve with: doorstep demo --port {port}")
+            return
+        self.stdout.write(f"\ndoorstep is at {url}  (Ctrl-C stops it)\n")
+        call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, use_threading=True)
+
+    def _load(self, accounts: int, seed: int) -> None:
+        # The portfolio stands as of yesterday's close, like a lender's nightly extract: nothing
+        # in it can be later than now.
+        as_of = timezone.localdate() - timedelta(days=1)
+        directory = Path(settings.VAR_DIR) / "demo-portfolio"
+        directory.mkdir(parents=True, exist_ok=True)
+        self.stdout.write(
+            f"generating {accounts:,} synthetic accounts as of {as_of} (seed {seed})…"
+        )
+        counts = generate_portfolio(directory, accounts=accounts, seed=seed, as_of=as_of)
+        self.stdout.write(f"  {counts.rows:,} rows written to {directory}")
+        result = import_portfolio(directory, by="demo")
+        rate = result.total_read / result.seconds if result.seconds else 0
+        self.stdout.write(
+            f"  imported {result.total_read:,} rows in {result.seconds:.1f} s ({rate:,.0f} rows/s)"
+        )

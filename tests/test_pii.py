@@ -8,6 +8,7 @@ from django.db import connection
 
 from doorstep import pii
 from doorstep.intake.importer import import_portfolio
+from doorstep.ledger import privacy
 from doorstep.ledger.models import Borrower
 
 NATIONAL_ID = "440305198803121233"
@@ -117,6 +118,6 @@ def test_imported_borrower_row_holds_no_identifier_in_clear(portfolio_dir):
     assert borrower.phone() == PHONE
     assert borrower.national_id_masked == "4403**********1233"
     assert borrower.phone_masked == "138****5678"
-    cipher = pii.configured_cipher()
+    cipher = privacy.configured_cipher()
     assert Borrower.objects.get(national_id_hash=cipher.lookup_hash(NATIONAL_ID)) == borrower
     assert Borrower.objects.get(phone_hash=cipher.lookup_hash("138 1234 5678")) == borrower

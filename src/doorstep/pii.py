@@ -94,19 +94,3 @@ def mask_phone(value: str) -> str:
     if len(value) <= 7:
         return "*" * len(value)
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
-
-
-_configured: PiiCipher | None = None
-
-
-def configured_cipher() -> PiiCipher:
-    """The cipher for this installation: DOORSTEP_PII_KEY, else a demo key kept in var/pii_key."""
-    global _configured
-    if _configured is None:
-        from django.conf import settings
-
-        from doorstep.runtime import read_or_create_secret
-
-        text = settings.DOORSTEP_PII_KEY or read_or_create_secret("pii_key", new_key)
-        _configured = PiiCipher.from_text(text)
-    return _configured

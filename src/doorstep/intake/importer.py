@@ -24,9 +24,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from doorstep import pii
 from doorstep.intake import reading
 from doorstep.intake.formats import BY_NAME, FORMATS
+from doorstep.ledger import privacy
 from doorstep.ledger.domain import projection_sql
 
 ORDER = [f.name for f in FORMATS]
@@ -194,7 +194,7 @@ class _Writer:
         self.by = by
         self.at = at
         self.pg = connection.vendor == "postgresql"
-        self.cipher = pii.configured_cipher()
+        self.cipher = privacy.configured_cipher()
         self.home_zone = settings.TIME_ZONE
         self.last_instalment: tuple | None = None  # (account, seq, due date, running total)
         self.away_zones: dict[str, str] | None = None

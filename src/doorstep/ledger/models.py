@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from doorstep import pii
+from doorstep.ledger import privacy
 from doorstep.ledger.enums import (
     AccountStatus,
     EntryKind,
@@ -77,10 +78,10 @@ class Borrower(models.Model):
 
     def national_id(self) -> str:
         """The full number. Callers in staff-facing code must log the reveal."""
-        return pii.configured_cipher().decrypt(self.national_id_encrypted)
+        return privacy.configured_cipher().decrypt(self.national_id_encrypted)
 
     def phone(self) -> str:
-        return pii.configured_cipher().decrypt(self.phone_encrypted)
+        return privacy.configured_cipher().decrypt(self.phone_encrypted)
 
 
 class Account(models.Model):

@@ -209,7 +209,11 @@ class LedgerEntry(models.Model):
         verbose_name_plural = _("ledger entries")
         permissions = [("post_payment", "Can post payments")]
         indexes = [
-            models.Index(fields=["account", "effective_on"], name="entry_account_date"),
+            # Covering for "credit of an account as of a date", the positions pass's hot path.
+            models.Index(
+                fields=["account", "effective_on", "kind", "amount_cents"],
+                name="entry_account_date",
+            ),
             models.Index(
                 fields=["instalment", "kind", "effective_on"],
                 condition=Q(instalment__isnull=False),

@@ -66,23 +66,30 @@ def _in_list(values) -> str:
 
 
 def portfolio_positions_sql(vendor: str | None = None) -> str:
-    """The set-based statement; one parameter, the as-of date, named `%(as_of)s`."""
+    """The set-based statement; one parameter, the as-of date, named `%(as_of)s`.
+
+    Per account it makes a few index seeks instead of scanning the whole schedule table: the
+    schedule total and the running total due by the date are the `cumulative_cents` of the last
+    instalment (due dates rise with seq), the credit is one range of the entry index, and the
+    oldest unpaid instalment of a late account is the first whose running total exceeds it.
+    Charges (rare: only late accounts have them) take the general path: per-instalment sums
+    folded into the running totals.
+    """
     vendor = vendor or connection.vendor
     if vendor == "postgresql":
-        days = "(%(as_of)s::date - o.oldest_due)"
+        days = "(%(as_of)s::date - {0})"
     else:
-        days = "CAST(julianday(%(as_of)s) - julianday(o.oldest_due) AS INTEGER)"
+        days = "CAST(julianday(%(as_of)s) - julianday({0}) AS INTEGER)"
+    plain_oldest = """(SELECT i.due_date FROM ledger_instalment i
+              WHERE i.account_id = t.account_id AND i.due_date <= %(as_of)s
+                AND i.cumulative_cents > t.credited
+              ORDER BY i.due_date LIMIT 1)"""
     return f"""
-WITH credits AS (
-    SELECT account_id, SUM(amount_cents) AS credited
-    FROM ledger_ledgerentry
-    WHERE kind IN ({_in_list(CREDIT_KINDS)}) AND effective_on <= %(as_of)s
-    GROUP BY account_id
-),
-charges AS (
+WITH charges AS (
     SELECT e.account_id, i.seq, i.due_date, SUM(e.amount_cents) AS charged
     FROM ledger_ledgerentry e JOIN ledger_instalment i ON i.id = e.instalment_id
-    WHERE e.kind IN ({_in_list(CHARGE_KINDS)}) AND e.effective_on <= %(as_of)s
+    WHERE e.instalment_id IS NOT NULL AND e.kind IN ({_in_list(CHARGE_KINDS)})
+      AND e.effective_on <= %(as_of)s
     GROUP BY e.account_id, i.seq, i.due_date
 ),
 charge_totals AS (
@@ -91,44 +98,49 @@ charge_totals AS (
            SUM(CASE WHEN due_date <= %(as_of)s THEN charged ELSE 0 END) AS charged_due
     FROM charges GROUP BY account_id
 ),
-schedule AS (
-    SELECT account_id,
-           MAX(cumulative_cents) AS scheduled,
-           COALESCE(MAX(CASE WHEN due_date <= %(as_of)s THEN cumulative_cents END), 0)
-               AS scheduled_due
-    FROM ledger_instalment GROUP BY account_id
+base AS (
+    SELECT a.id AS account_id,
+           COALESCE((SELECT i.cumulative_cents FROM ledger_instalment i
+                     WHERE i.account_id = a.id ORDER BY i.due_date DESC LIMIT 1), 0) AS scheduled,
+           COALESCE((SELECT i.cumulative_cents FROM ledger_instalment i
+                     WHERE i.account_id = a.id AND i.due_date <= %(as_of)s
+                     ORDER BY i.due_date DESC LIMIT 1), 0) AS scheduled_due,
+           COALESCE((SELECT SUM(e.amount_cents) FROM ledger_ledgerentry e
+                     WHERE e.account_id = a.id AND e.effective_on <= %(as_of)s
+                       AND e.kind IN ({_in_list(CREDIT_KINDS)})), 0) AS credited
+    FROM ledger_account a
 ),
 totals AS (
-    SELECT s.account_id, s.scheduled,
+    SELECT b.account_id, b.scheduled, b.credited,
            COALESCE(ct.charged, 0) AS charged,
-           COALESCE(c.credited, 0) AS credited,
-           s.scheduled_due + COALESCE(ct.charged_due, 0) AS due
-    FROM schedule s
-    LEFT JOIN credits c ON c.account_id = s.account_id
-    LEFT JOIN charge_totals ct ON ct.account_id = s.account_id
+           b.scheduled_due + COALESCE(ct.charged_due, 0) AS due,
+           CASE WHEN ct.account_id IS NULL THEN 0 ELSE 1 END AS has_charges
+    FROM base b LEFT JOIN charge_totals ct ON ct.account_id = b.account_id
 ),
-late_instalments AS (
+charged_late AS (
     SELECT i.account_id, i.due_date, t.credited,
            i.cumulative_cents + COALESCE(SUM(ch.charged), 0) AS cumulative_owed
     FROM totals t
     JOIN ledger_instalment i ON i.account_id = t.account_id AND i.due_date <= %(as_of)s
     LEFT JOIN charges ch ON ch.account_id = i.account_id AND ch.seq <= i.seq
-    WHERE t.due > t.credited
+    WHERE t.has_charges = 1 AND t.due > t.credited
     GROUP BY i.account_id, i.seq, i.due_date, i.cumulative_cents, t.credited
 ),
-oldest AS (
+charged_oldest AS (
     SELECT account_id, MIN(due_date) AS oldest_due
-    FROM late_instalments WHERE cumulative_owed > credited
+    FROM charged_late WHERE cumulative_owed > credited
     GROUP BY account_id
 ),
-figures AS (
+figures AS MATERIALIZED (
     SELECT t.account_id,
-           COALESCE({days}, 0) AS dpd,
+           CASE WHEN t.due <= t.credited THEN 0
+                WHEN t.has_charges = 1 THEN {days.format("co.oldest_due")}
+                ELSE {days.format(plain_oldest)} END AS dpd,
            CASE WHEN t.due > t.credited THEN t.due - t.credited ELSE 0 END AS overdue,
            CASE WHEN t.scheduled + t.charged > t.credited
                 THEN t.scheduled + t.charged - t.credited ELSE 0 END AS outstanding,
            t.credited, t.charged, t.scheduled
-    FROM totals t LEFT JOIN oldest o ON o.account_id = t.account_id
+    FROM totals t LEFT JOIN charged_oldest co ON co.account_id = t.account_id
 )
 SELECT account_id, dpd, {_BUCKET_SQL} AS bucket, overdue, outstanding, credited, charged,
        scheduled

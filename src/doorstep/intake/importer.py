@@ -209,6 +209,9 @@ class _Writer:
         return self.cursor
 
     def prepare(self) -> None:
+        if self.pg:
+            # Room for the per-batch GROUP BYs and joins to hash in memory (this transaction only).
+            self.sql("SET LOCAL work_mem = '256MB'")
         temp = "TEMP"
         for name, columns in STAGES.items():
             kinds = ", ".join(f"{c} {_TYPES[k][1 if self.pg else 0]}" for c, k in columns)

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Field, NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import HttpBearer, SessionAuth
 
@@ -89,12 +89,17 @@ def post_payment(request: HttpRequest, body: PaymentIn):
         raise HttpError(403, "not allowed to post payments")
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key or len(key) > 128:
-        return 400, ErrorOut(
-            code="payment.idempotency_key",
-            detail="send an Idempotency-Key header (1–128 characters)",
+        return Status(
+            400,
+            ErrorOut(
+                code="payment.idempotency_key",
+                detail="send an Idempotency-Key header (1–128 characters)",
+            ),
         )
     if body.paid_at.tzinfo is None:
-        return 422, ErrorOut(code="payment.naive_time", detail="paid_at must carry a UTC offset")
+        return Status(
+            422, ErrorOut(code="payment.naive_time", detail="paid_at must carry a UTC offset")
+        )
     try:
         posted = domain.post_payment(
             body.account_id,
@@ -106,19 +111,22 @@ def post_payment(request: HttpRequest, body: PaymentIn):
             idempotency_key=f"{request.user.pk}:{key}",
         )
     except IdempotencyConflict as exc:
-        return 409, ErrorOut(code=exc.code, detail=exc.message)
+        return Status(409, ErrorOut(code=exc.code, detail=exc.message))
     except PaymentRejected as exc:
-        return _STATUS.get(exc.code, 422), ErrorOut(code=exc.code, detail=exc.message)
+        return Status(_STATUS.get(exc.code, 422), ErrorOut(code=exc.code, detail=exc.message))
     entry, account = posted.entry, posted.account
     account.refresh_from_db()
-    return (200 if posted.replayed else 201), PaymentOut(
-        entry_id=entry.pk,
-        account_id=account.pk,
-        amount=yuan(entry.amount_cents),
-        paid_at=entry.occurred_at,
-        effective_on=entry.effective_on.isoformat(),
-        payment_id=entry.reference,
-        account_status=account.status,
-        account_balance=yuan(max(account.balance_cents, 0)),
-        replayed=posted.replayed,
+    return Status(
+        200 if posted.replayed else 201,
+        PaymentOut(
+            entry_id=entry.pk,
+            account_id=account.pk,
+            amount=yuan(entry.amount_cents),
+            paid_at=entry.occurred_at,
+            effective_on=entry.effective_on.isoformat(),
+            payment_id=entry.reference,
+            account_status=account.status,
+            account_balance=yuan(max(account.balance_cents, 0)),
+            replayed=posted.replayed,
+        ),
     )

@@ -171,6 +171,7 @@ def test_money_is_conserved(data, as_of):
     assert result.unapplied == 0 or result.outstanding == 0
     assert sum(result.overdue_by_component().values()) == result.overdue
     assert 0 <= result.overdue <= result.outstanding
+    assert (result.overdue > 0) == (result.dpd >= 1)
 
 
 def test_allocation_order_fees_then_interest_then_principal_oldest_first():
@@ -209,3 +210,11 @@ def test_payment_on_the_as_of_day_counts_and_a_later_one_does_not():
 )  # fmt: skip
 def test_buckets_follow_industry_usage(dpd, bucket):
     assert bucket_for(dpd) == bucket
+
+
+def test_an_instalment_due_today_is_not_yet_overdue():
+    schedule = [ScheduledInstalment(1, date(2026, 3, 1), principal=5_000)]
+    on_the_day = position(schedule, [], date(2026, 3, 1))
+    next_day = position(schedule, [], date(2026, 3, 2))
+    assert (on_the_day.dpd, on_the_day.overdue, on_the_day.bucket) == (0, 0, "M0")
+    assert (next_day.dpd, next_day.overdue, next_day.bucket) == (1, 5_000, "M1")

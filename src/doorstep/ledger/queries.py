@@ -81,7 +81,7 @@ def portfolio_positions_sql(vendor: str | None = None) -> str:
     else:
         days = "CAST(julianday(%(as_of)s) - julianday({0}) AS INTEGER)"
     plain_oldest = """(SELECT i.due_date FROM ledger_instalment i
-              WHERE i.account_id = t.account_id AND i.due_date <= %(as_of)s
+              WHERE i.account_id = t.account_id AND i.due_date < %(as_of)s
                 AND i.cumulative_cents > t.credited
               ORDER BY i.due_date LIMIT 1)"""
     return f"""
@@ -95,7 +95,7 @@ WITH charges AS (
 charge_totals AS (
     SELECT account_id,
            SUM(charged) AS charged,
-           SUM(CASE WHEN due_date <= %(as_of)s THEN charged ELSE 0 END) AS charged_due
+           SUM(CASE WHEN due_date < %(as_of)s THEN charged ELSE 0 END) AS charged_due
     FROM charges GROUP BY account_id
 ),
 base AS (
@@ -103,7 +103,7 @@ base AS (
            COALESCE((SELECT i.cumulative_cents FROM ledger_instalment i
                      WHERE i.account_id = a.id ORDER BY i.due_date DESC LIMIT 1), 0) AS scheduled,
            COALESCE((SELECT i.cumulative_cents FROM ledger_instalment i
-                     WHERE i.account_id = a.id AND i.due_date <= %(as_of)s
+                     WHERE i.account_id = a.id AND i.due_date < %(as_of)s
                      ORDER BY i.due_date DESC LIMIT 1), 0) AS scheduled_due,
            COALESCE((SELECT SUM(e.amount_cents) FROM ledger_ledgerentry e
                      WHERE e.account_id = a.id AND e.effective_on <= %(as_of)s
@@ -121,7 +121,7 @@ charged_late AS (
     SELECT i.account_id, i.due_date, t.credited,
            i.cumulative_cents + COALESCE(SUM(ch.charged), 0) AS cumulative_owed
     FROM totals t
-    JOIN ledger_instalment i ON i.account_id = t.account_id AND i.due_date <= %(as_of)s
+    JOIN ledger_instalment i ON i.account_id = t.account_id AND i.due_date < %(as_of)s
     LEFT JOIN charges ch ON ch.account_id = i.account_id AND ch.seq <= i.seq
     WHERE t.has_charges = 1 AND t.due > t.credited
     GROUP BY i.account_id, i.seq, i.due_date, i.cumulative_cents, t.credited

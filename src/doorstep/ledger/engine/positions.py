@@ -6,8 +6,11 @@ SQL; a property test holds the two together.
 Definitions (DOMAIN §2): as of date D, the obligations are every scheduled instalment plus every
 charge effective on or before D. Everything credited (payments, waivers) effective on or before D
 pays them in order: oldest instalment first, and within an instalment in the configured component
-order (default late fee, penalty interest, fee, interest, principal). DPD counts from the due date
-of the oldest instalment, due on or before D, that is not fully paid.
+order (default late fee, penalty interest, fee, interest, principal).
+
+An instalment is overdue once its due date has passed: at the end of its due date it is due but
+not yet late (DPD 1 is the next day). So overdue > 0 exactly when DPD >= 1, and DPD counts from
+the due date of the oldest instalment, due before D, that is not fully paid.
 """
 
 from collections.abc import Iterable, Sequence
@@ -96,7 +99,7 @@ class Position:
     def overdue_by_component(self) -> dict[str, int]:
         totals: dict[str, int] = {}
         for state in self.instalments:
-            if state.due_date <= self.as_of:
+            if state.due_date < self.as_of:
                 for component in state.owed:
                     totals[component] = totals.get(component, 0) + state.unpaid_of(component)
         return totals
@@ -141,11 +144,11 @@ def position(
                 state.paid[component] = state.paid.get(component, 0) + take
                 remaining -= take
 
-    oldest_unpaid = next((s for s in states if s.due_date <= as_of and s.unpaid > 0), None)
+    oldest_unpaid = next((s for s in states if s.due_date < as_of and s.unpaid > 0), None)
     dpd = (as_of - oldest_unpaid.due_date).days if oldest_unpaid else 0
-    overdue = sum(s.unpaid for s in states if s.due_date <= as_of)
+    overdue = sum(s.unpaid for s in states if s.due_date < as_of)
     outstanding = sum(s.unpaid for s in states)
-    next_due = next((s.due_date for s in states if s.due_date > as_of and s.unpaid > 0), None)
+    next_due = next((s.due_date for s in states if s.due_date >= as_of and s.unpaid > 0), None)
     return Position(
         as_of=as_of,
         dpd=dpd,

@@ -13,6 +13,7 @@ an account's principal) are compared, not overwritten.
 import hashlib
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +31,12 @@ from doorstep.ledger import privacy
 from doorstep.ledger.domain import projection_sql
 
 ORDER = [f.name for f in FORMATS]
+# Secondary (non-unique) indexes built after a first load rather than maintained during it.
+DEFERRED_INDEXES = {
+    "ledger_instalment": ["instalment_due_idx"],
+    "ledger_ledgerentry": ["entry_account_date", "entry_charge_instalment"],
+    "contact_contact": ["contact_account_at"],
+}
 # The table whose rows each file's first column identifies, for references between files.
 OWN_TARGET = {
     "regions": "ledger_region",
@@ -91,7 +98,7 @@ def import_portfolio(
     if problems:
         raise ImportRejected(problems)
     try:
-        with transaction.atomic():
+        with _bulk_journal(), transaction.atomic():
             with connection.cursor() as cursor:
                 writer = _Writer(cursor, problems, by=by, at=at)
                 writer.prepare()
@@ -132,6 +139,24 @@ def import_portfolio(
                     cursor.execute(f"DROP TABLE IF EXISTS temp.{table}")
     result.seconds = time.perf_counter() - started
     return result
+
+
+@contextmanager
+def _bulk_journal():
+    """SQLite in WAL mode writes every page of a big transaction twice (to the WAL, then back at
+    the checkpoint); a rollback journal keeps only the pages that existed before. Switch for the
+    import when we hold the only connection (the switch is refused otherwise, harmlessly), and
+    back to WAL afterwards."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode=DELETE")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode=WAL")
 
 
 def write_report(problems: reading.Problems, path: Path) -> None:
@@ -222,6 +247,37 @@ class _Writer:
             self.sql(f"CREATE {temp} TABLE {table} (account_id TEXT PRIMARY KEY)")
         self.sql("DROP TABLE IF EXISTS rejected")
         self.sql(f"CREATE {temp} TABLE rejected (target TEXT, key TEXT, PRIMARY KEY (target, key))")
+        self._defer_indexes()
+
+    def _defer_indexes(self) -> None:
+        """On a first load, drop the secondary indexes of the big tables and build them once at
+        the end: a sorted build is several times cheaper than maintaining them row by row. The
+        unique indexes that the checks and upserts rely on stay. All inside the transaction, so
+        a rejected import rolls the drop back too."""
+        self.deferred_indexes: list[str] = []
+        for table, names in DEFERRED_INDEXES.items():
+            if self.sql(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None:
+                continue
+            for name in names:
+                if self.pg:
+                    row = self.sql("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [name])
+                else:
+                    row = self.sql(
+                        "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = %s", [name]
+                    )
+                found = row.fetchone()
+                if found:
+                    self.deferred_indexes.append(found[0])
+                    self.sql(f"DROP INDEX {name}")
+
+    def _rebuild_indexes(self) -> None:
+        if self.pg and self.deferred_indexes:
+            # PostgreSQL will not index a table with foreign-key checks still queued; run them
+            # now (they would run at commit anyway).
+            self.sql("SET CONSTRAINTS ALL IMMEDIATE")
+        for definition in self.deferred_indexes:
+            self.sql(definition)
+        self.deferred_indexes = []
 
     def reject(self, name: str, batch: reading.Batch) -> None:
         """Remember the ids of rows this import left out, so references to them are not
@@ -674,6 +730,7 @@ class _Writer:
     def finish(self) -> None:
         if self.problems:
             return  # the transaction will be rolled back; the checks below assume clean rows
+        self._rebuild_indexes()
         self.sql(
             "INSERT INTO touched (account_id) SELECT account_id FROM new_accounts "
             "WHERE true ON CONFLICT DO NOTHING"

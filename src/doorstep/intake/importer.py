@@ -270,6 +270,25 @@ class _Writer:
                     self.deferred_indexes.append(found[0])
                     self.sql(f"DROP INDEX {name}")
 
+    def _analyze(self) -> None:
+        """Fresh planner statistics before the whole-import statements: after a bulk load the
+        old ones describe empty tables and lead to nested loops over millions of rows."""
+        tables = [
+            *DEFERRED_INDEXES,
+            "ledger_account",
+            "ledger_borrower",
+            "touched",
+            "rebuild",
+            "new_accounts",
+        ]
+        if self.pg:
+            for table in tables:
+                self.sql(f"ANALYZE {table}")
+        else:
+            self.sql("PRAGMA analysis_limit = 1000")
+            for table in tables:
+                self.sql(f"ANALYZE {table}")
+
     def _rebuild_indexes(self) -> None:
         if self.pg and self.deferred_indexes:
             # PostgreSQL will not index a table with foreign-key checks still queued; run them
@@ -731,6 +750,7 @@ class _Writer:
         if self.problems:
             return  # the transaction will be rolled back; the checks below assume clean rows
         self._rebuild_indexes()
+        self._analyze()
         self.sql(
             "INSERT INTO touched (account_id) SELECT account_id FROM new_accounts "
             "WHERE true ON CONFLICT DO NOTHING"

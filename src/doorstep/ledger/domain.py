@@ -181,14 +181,15 @@ def derived_figures_sql() -> str:
     """Per account, the figures re-derived from the schedule and the entries alone."""
     return """
 WITH sched AS (
-    SELECT account_id, SUM(principal_cents + interest_cents + fee_cents) AS scheduled
+    SELECT account_id, CAST(SUM(principal_cents + interest_cents + fee_cents) AS BIGINT) AS scheduled
     FROM ledger_instalment GROUP BY account_id
 ),
 money AS (
     SELECT account_id,
-           SUM(CASE WHEN kind IN ('payment', 'waiver') THEN amount_cents ELSE 0 END) AS credited,
-           SUM(CASE WHEN kind IN ('late_fee', 'penalty_interest') THEN amount_cents ELSE 0 END)
-               AS charged
+           CAST(SUM(CASE WHEN kind IN ('payment', 'waiver') THEN amount_cents ELSE 0 END)
+                AS BIGINT) AS credited,
+           CAST(SUM(CASE WHEN kind IN ('late_fee', 'penalty_interest') THEN amount_cents ELSE 0 END)
+                AS BIGINT) AS charged
     FROM ledger_ledgerentry GROUP BY account_id
 ),
 totals AS (
@@ -201,7 +202,7 @@ totals AS (
     LEFT JOIN money m ON m.account_id = a.id
 ),
 running AS (
-    SELECT e.account_id, e.effective_on,
+    SELECT e.account_id, e.effective_on, t.scheduled,
            SUM(CASE WHEN e.kind IN ('payment', 'waiver') THEN e.amount_cents
                     ELSE -e.amount_cents END)
                OVER (PARTITION BY e.account_id ORDER BY e.effective_on
@@ -211,10 +212,9 @@ running AS (
     WHERE t.scheduled > 0 AND t.credited >= t.scheduled + t.charged
 ),
 settled AS (
-    SELECT r.account_id, MIN(r.effective_on) AS settled_on
-    FROM running r JOIN totals t ON t.account_id = r.account_id
-    WHERE r.net_paid >= t.scheduled
-    GROUP BY r.account_id
+    SELECT account_id, MIN(effective_on) AS settled_on
+    FROM running WHERE net_paid >= scheduled
+    GROUP BY account_id
 )
 SELECT t.account_id, t.scheduled, t.charged, t.credited,
        CASE WHEN st.settled_on IS NULL THEN 'active' ELSE 'settled' END AS status,

@@ -84,6 +84,35 @@ def portfolio_positions_sql(vendor: str | None = None) -> str:
               WHERE i.account_id = t.account_id AND i.due_date < %(as_of)s
                 AND i.cumulative_cents > t.credited
               ORDER BY i.due_date LIMIT 1)"""
+    if vendor == "postgresql":
+        # PostgreSQL hashes whole tables fast; a probe per account costs it more, above all
+        # right after a bulk load, before VACUUM has set the visibility map.
+        base = f"""
+    SELECT a.id AS account_id,
+           COALESCE(s.scheduled, 0) AS scheduled,
+           COALESCE(s.scheduled_due, 0) AS scheduled_due,
+           COALESCE(c.credited, 0) AS credited
+    FROM ledger_account a
+    LEFT JOIN (SELECT account_id, MAX(cumulative_cents) AS scheduled,
+                      MAX(CASE WHEN due_date < %(as_of)s THEN cumulative_cents END) AS scheduled_due
+               FROM ledger_instalment GROUP BY account_id) s ON s.account_id = a.id
+    LEFT JOIN (SELECT account_id, CAST(SUM(amount_cents) AS BIGINT) AS credited
+               FROM ledger_ledgerentry
+               WHERE kind IN ({_in_list(CREDIT_KINDS)}) AND effective_on <= %(as_of)s
+               GROUP BY account_id) c ON c.account_id = a.id"""
+    else:
+        # SQLite: a few index seeks per account beat scanning the whole schedule table.
+        base = f"""
+    SELECT a.id AS account_id,
+           COALESCE((SELECT i.cumulative_cents FROM ledger_instalment i
+                     WHERE i.account_id = a.id ORDER BY i.due_date DESC LIMIT 1), 0) AS scheduled,
+           COALESCE((SELECT i.cumulative_cents FROM ledger_instalment i
+                     WHERE i.account_id = a.id AND i.due_date < %(as_of)s
+                     ORDER BY i.due_date DESC LIMIT 1), 0) AS scheduled_due,
+           COALESCE((SELECT SUM(e.amount_cents) FROM ledger_ledgerentry e
+                     WHERE e.account_id = a.id AND e.effective_on <= %(as_of)s
+                       AND e.kind IN ({_in_list(CREDIT_KINDS)})), 0) AS credited
+    FROM ledger_account a"""
     return f"""
 WITH charges AS (
     SELECT e.account_id, i.seq, i.due_date, SUM(e.amount_cents) AS charged
@@ -98,17 +127,7 @@ charge_totals AS (
            SUM(CASE WHEN due_date < %(as_of)s THEN charged ELSE 0 END) AS charged_due
     FROM charges GROUP BY account_id
 ),
-base AS (
-    SELECT a.id AS account_id,
-           COALESCE((SELECT i.cumulative_cents FROM ledger_instalment i
-                     WHERE i.account_id = a.id ORDER BY i.due_date DESC LIMIT 1), 0) AS scheduled,
-           COALESCE((SELECT i.cumulative_cents FROM ledger_instalment i
-                     WHERE i.account_id = a.id AND i.due_date < %(as_of)s
-                     ORDER BY i.due_date DESC LIMIT 1), 0) AS scheduled_due,
-           COALESCE((SELECT SUM(e.amount_cents) FROM ledger_ledgerentry e
-                     WHERE e.account_id = a.id AND e.effective_on <= %(as_of)s
-                       AND e.kind IN ({_in_list(CREDIT_KINDS)})), 0) AS credited
-    FROM ledger_account a
+base AS ({base}
 ),
 totals AS (
     SELECT b.account_id, b.scheduled, b.credited,

@@ -14,6 +14,7 @@ from django.utils import timezone
 from doorstep.ledger.enums import AccountStatus, EntryKind, EntrySource
 from doorstep.ledger.errors import IdempotencyConflict, PaymentRejected
 from doorstep.ledger.models import Account, IdempotencyRecord, LedgerEntry
+from doorstep.ledger.queries import days_before_as_of_sql
 from doorstep.money import yuan
 
 
@@ -326,11 +327,7 @@ def assess_charges(as_of: date, *, by: str = "system", at: datetime | None = Non
         params[f"fee_{product}"] = policy["late_fee_cents"]
         params[f"grace_{product}"] = policy["late_fee_grace_days"]
         params[f"bps_{product}"] = policy["penalty_bps_per_day"]
-    days = (
-        "(%(as_of)s::date - u.due_date)"
-        if connection.vendor == "postgresql"
-        else "CAST(julianday(%(as_of)s) - julianday(u.due_date) AS INTEGER)"
-    )
+    days = days_before_as_of_sql("u.due_date")
     unpaid = """
 WITH credits AS (
     SELECT account_id, SUM(amount_cents) AS credited FROM ledger_ledgerentry

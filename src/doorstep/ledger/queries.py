@@ -65,6 +65,13 @@ def _in_list(values) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
+def days_before_as_of_sql(column: str, vendor: str | None = None) -> str:
+    """SQL for the whole days from the date `column` to the `%(as_of)s` parameter."""
+    if (vendor or connection.vendor) == "postgresql":
+        return f"(%(as_of)s::date - {column})"
+    return f"CAST(julianday(%(as_of)s) - julianday({column}) AS INTEGER)"
+
+
 def portfolio_positions_sql(vendor: str | None = None) -> str:
     """The set-based statement; one parameter, the as-of date, named `%(as_of)s`.
 
@@ -76,10 +83,7 @@ def portfolio_positions_sql(vendor: str | None = None) -> str:
     folded into the running totals.
     """
     vendor = vendor or connection.vendor
-    if vendor == "postgresql":
-        days = "(%(as_of)s::date - {0})"
-    else:
-        days = "CAST(julianday(%(as_of)s) - julianday({0}) AS INTEGER)"
+    days = days_before_as_of_sql("{0}", vendor)
     plain_oldest = """(SELECT i.due_date FROM ledger_instalment i
               WHERE i.account_id = t.account_id AND i.due_date < %(as_of)s
                 AND i.cumulative_cents > t.credited

@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "doorstep.ledger",
     "doorstep.contact",
     "doorstep.intake",
+    "doorstep.strategy",
     "doorstep.api",
     "doorstep.web",
 ]
@@ -124,3 +125,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DOORSTEP_LOG_LEVEL", "WARNING")},
 }
+
+# The strategy the nightly run and real-time re-evaluation use: the newest version of this name
+# (the shipped default is published on first use). DuckDB threads for the nightly run.
+DOORSTEP_STRATEGY = os.environ.get("DOORSTEP_STRATEGY", "default")
+DOORSTEP_DUCKDB_THREADS = int(os.environ.get("DOORSTEP_DUCKDB_THREADS", "2"))

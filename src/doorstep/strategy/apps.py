@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StrategyConfig(AppConfig):
+    name = "doorstep.strategy"
+    verbose_name = "Escalation strategy"

@@ -1,0 +1,350 @@
+"""Write operations of the strategy: publish a version, run the night, re-evaluate one account.
+
+The nightly run is set-based end to end: the snapshot streams out as Arrow (or stays in place on
+PostgreSQL), one SQL statement computes every account's features and decision, and the decisions
+and the actions they plan are written in bulk in one transaction, replacing any earlier run for the
+same date. A run killed half-way leaves the previous state untouched; re-running converges.
+"""
+
+import difflib
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from doorstep.ledger.models import Account
+from doorstep.strategy import queries, snapshot
+from doorstep.strategy.engine.actions import actions_sql, due_actions
+from doorstep.strategy.engine.decide import decide, decisions_sql
+from doorstep.strategy.engine.document import Strategy, load_strategy
+from doorstep.strategy.engine.featuresql import features_sql
+from doorstep.strategy.enums import ActionStatus, Engine, RunStatus, Stage
+from doorstep.strategy.models import Decision, NightlyRun, PlannedAction, StrategyVersion
+
+DEFAULT_STRATEGY = Path(__file__).with_name("default.yaml")
+
+
+def publish_strategy(text: str, *, by: str, note: str = "", at: datetime | None = None):
+    """Validate a document and store it as the next version of its name (a no-op when it equals
+    the newest). Raises StrategyInvalid with every error. Side effects: a StrategyVersion row."""
+    strategy = load_strategy(text)
+    name = strategy.document.name
+    with transaction.atomic():
+        latest = (
+            StrategyVersion.objects.select_for_update()
+            .filter(name=name)
+            .order_by("-version")
+            .first()
+        )
+        if latest is not None and latest.document == text:
+            return latest
+        previous = latest.document if latest else ""
+        diff = "".join(
+            difflib.unified_diff(
+                previous.splitlines(keepends=True),
+                text.splitlines(keepends=True),
+                fromfile=f"{name}@{latest.version}" if latest else "(none)",
+                tofile=f"{name}@{(latest.version if latest else 0) + 1}",
+            )
+        )
+        return StrategyVersion.objects.create(
+            name=name,
+            version=(latest.version if latest else 0) + 1,
+            document=text,
+            diff=diff,
+            author=by,
+            note=note,
+            created_at=at or timezone.now(),
+        )
+
+
+def active_version() -> StrategyVersion:
+    """The newest version of the configured strategy; the shipped default on first use."""
+    name = settings.DOORSTEP_STRATEGY
+    version = StrategyVersion.objects.filter(name=name).order_by("-version").first()
+    if version is None:
+        version = publish_strategy(
+            DEFAULT_STRATEGY.read_text(), by="system", note="shipped default"
+        )
+    return version
+
+
+def compiled(version: StrategyVersion) -> Strategy:
+    return load_strategy(version.document)
+
+
+@dataclass
+class NightlyResult:
+    as_of: date
+    engine: str
+    strategy: str
+    accounts: int
+    actions: int
+    seconds: float
+    stages: dict[str, int] = field(default_factory=dict)
+    run_id: int | None = None
+    dry_run: bool = False
+
+
+DECISION_COLUMNS = (
+    "account_id, as_of, stage, previous_stage, triggers, blocked_by, reasons_en, reasons_zh, arm, "
+    "dpd, overdue_cents, outstanding_cents, strategy_id, run_id, engine"
+)
+
+
+def _decision_select(as_of: date, version_id: int, run_id: int, engine: str, source: str) -> str:
+    return f"""
+SELECT account_id, DATE '{as_of.isoformat()}' AS as_of, stage, previous_stage, triggers,
+       blocked_by, reasons_en, reasons_zh, arm, CAST(dpd AS INTEGER) AS dpd,
+       CAST(overdue_cents AS BIGINT) AS overdue_cents,
+       CAST(outstanding_cents AS BIGINT) AS outstanding_cents,
+       CAST({version_id} AS INTEGER) AS strategy_id, CAST({run_id} AS INTEGER) AS run_id,
+       '{engine}' AS engine
+FROM {source}"""
+
+
+def _action_select(as_of: date, run_id: int, source: str) -> str:
+    return f"""
+SELECT account_id, DATE '{as_of.isoformat()}' AS as_of, stage, kind, channel, template,
+       'planned' AS status, '' AS cancelled_reason, CAST({run_id} AS INTEGER) AS run_id
+FROM {source}"""
+
+
+def run_nightly(
+    as_of: date,
+    *,
+    engine: str = Engine.DUCKDB,
+    by: str,
+    version: StrategyVersion | None = None,
+    dry_run: bool = False,
+    fail_after_writing_decisions: bool = False,
+) -> NightlyResult:
+    """Decide every account's stage as of `as_of` and plan the actions due.
+
+    Side effects (not on a dry run): the decisions and planned actions of `as_of` replaced;
+    planned actions of earlier days cancelled where the account's stage changed; a NightlyRun row.
+    `fail_after_writing_decisions` exists for the test of a run killed half-way.
+    """
+    version = version or active_version()
+    strategy = compiled(version)
+    if engine == Engine.POSTGRES and connection.vendor != "postgresql":
+        raise ValueError("the postgres engine runs in place: DATABASE_URL must name PostgreSQL")
+    started = time.perf_counter()
+    run = None
+    if not dry_run:
+        NightlyRun.objects.filter(as_of=as_of, status=RunStatus.RUNNING).update(
+            status=RunStatus.ABANDONED
+        )
+        run = NightlyRun.objects.create(
+            as_of=as_of, engine=engine, strategy=version, started_at=timezone.now(), started_by=by
+        )
+    run_id = run.pk if run else 0
+    if engine == Engine.POSTGRES:
+        accounts, actions, stages = _run_in_postgres(
+            as_of, strategy, version.pk, run_id, dry_run, fail_after_writing_decisions
+        )
+    else:
+        accounts, actions, stages = _run_in_duckdb(
+            as_of, strategy, version.pk, run_id, dry_run, fail_after_writing_decisions
+        )
+    seconds = time.perf_counter() - started
+    if run is not None:
+        NightlyRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.DONE,
+            finished_at=timezone.now(),
+            accounts=accounts,
+            actions=actions,
+            seconds=round(seconds, 3),
+        )
+    return NightlyResult(
+        as_of,
+        engine,
+        version.label,
+        accounts,
+        actions,
+        round(seconds, 3),
+        stages,
+        run_id or None,
+        dry_run,
+    )
+
+
+def duckdb_decisions(as_of: date, strategy: Strategy, tables: dict[str, pa.Table]):
+    """A DuckDB connection holding `dec` (decisions with features) for the snapshot `tables`."""
+    db = duckdb.connect()
+    db.execute(f"SET threads = {settings.DOORSTEP_DUCKDB_THREADS}")
+    for name, table in tables.items():
+        db.register(f"{name}_raw", table)
+        typed = snapshot.TYPED.get(name, "*")
+        db.execute(f"CREATE VIEW {name} AS SELECT {typed} FROM {name}_raw")
+    db.execute(f"CREATE TABLE features AS {features_sql(as_of, 'duckdb')}")
+    db.execute(f"CREATE TABLE dec AS {decisions_sql(strategy, 'features', 'duckdb')}")
+    return db
+
+
+def _run_in_duckdb(as_of, strategy, version_id, run_id, dry_run, fail_half_way):
+    db = duckdb_decisions(as_of, strategy, snapshot.arrow_snapshot(as_of))
+    stages = dict(db.execute("SELECT stage, COUNT(*) FROM dec GROUP BY stage").fetchall())
+    accounts = sum(stages.values())
+    plan = actions_sql(strategy, "dec")
+    actions = db.execute(f"SELECT COUNT(*) FROM ({plan})").fetchall()[0][0] if plan else 0
+    if dry_run:
+        return accounts, actions, stages
+    decisions = db.sql(_decision_select(as_of, version_id, run_id, Engine.DUCKDB, "dec"))
+    decisions_arrow = decisions.to_arrow_table()
+    actions_arrow = (
+        db.sql(_action_select(as_of, run_id, f"({plan})")).to_arrow_table() if plan else None
+    )
+    with snapshot.adbc_connect() as adbc, adbc.cursor() as cursor:
+        d = _date_param(as_of)
+        cursor.execute(f"DELETE FROM strategy_decision WHERE as_of = {d}")
+        cursor.adbc_ingest("strategy_decision", decisions_arrow, mode="append")
+        if fail_half_way:
+            raise RuntimeError("killed half-way (test)")
+        cursor.execute(
+            f"DELETE FROM strategy_plannedaction WHERE as_of = {d} AND status = 'planned'"
+        )
+        if actions_arrow is not None:
+            cursor.adbc_ingest("nightly_actions", actions_arrow, mode="create", temporary=True)
+            cursor.execute(_insert_new_actions("nightly_actions"))
+        cursor.execute(_cancel_stale_actions(as_of))
+        adbc.commit()
+    return accounts, actions, stages
+
+
+def _date_param(as_of: date) -> str:
+    literal = f"'{as_of.isoformat()}'"
+    return f"DATE {literal}" if connection.vendor == "postgresql" else literal
+
+
+def _insert_new_actions(source: str) -> str:
+    columns = "account_id, as_of, stage, kind, channel, template, status, cancelled_reason, run_id"
+    return f"""
+INSERT INTO strategy_plannedaction ({columns})
+SELECT {columns} FROM {source} n
+WHERE NOT EXISTS (
+    SELECT 1 FROM strategy_plannedaction p
+    WHERE p.account_id = n.account_id AND p.as_of = n.as_of AND p.kind = n.kind
+      AND p.channel = n.channel AND p.template = n.template)"""
+
+
+def _cancel_stale_actions(as_of: date) -> str:
+    d = _date_param(as_of)
+    return f"""
+UPDATE strategy_plannedaction SET status = '{ActionStatus.CANCELLED}',
+       cancelled_reason = 'stage changed on ' || {d}
+WHERE status = '{ActionStatus.PLANNED}' AND as_of < {d}
+  AND EXISTS (SELECT 1 FROM strategy_decision dd
+              WHERE dd.account_id = strategy_plannedaction.account_id AND dd.as_of = {d}
+                AND dd.stage <> strategy_plannedaction.stage)"""
+
+
+def _run_in_postgres(as_of, strategy, version_id, run_id, dry_run, fail_half_way):
+    features = features_sql(as_of, "postgres", sources=snapshot.source_ctes(as_of))
+    decided = decisions_sql(strategy, "features", "postgres")
+    plan = actions_sql(strategy, "nightly_dec")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute(f"CREATE TEMP TABLE nightly_features ON COMMIT DROP AS {features}")
+        cursor.execute(
+            "CREATE TEMP TABLE nightly_dec ON COMMIT DROP AS "
+            + decided.replace("FROM features f", "FROM nightly_features f")
+        )
+        cursor.execute("SELECT stage, COUNT(*) FROM nightly_dec GROUP BY stage")
+        stages = dict(cursor.fetchall())
+        accounts = sum(stages.values())
+        actions = 0
+        if plan:
+            cursor.execute(f"CREATE TEMP TABLE nightly_actions ON COMMIT DROP AS {plan}")
+            cursor.execute("SELECT COUNT(*) FROM nightly_actions")
+            actions = cursor.fetchone()[0]
+        if dry_run:
+            transaction.set_rollback(True)
+            return accounts, actions, stages
+        d = _date_param(as_of)
+        cursor.execute(f"DELETE FROM strategy_decision WHERE as_of = {d}")
+        cursor.execute(
+            f"INSERT INTO strategy_decision ({DECISION_COLUMNS}) "
+            + _decision_select(as_of, version_id, run_id, Engine.POSTGRES, "nightly_dec")
+        )
+        if fail_half_way:
+            raise RuntimeError("killed half-way (test)")
+        cursor.execute(
+            f"DELETE FROM strategy_plannedaction WHERE as_of = {d} AND status = 'planned'"
+        )
+        if plan:
+            cursor.execute(
+                "CREATE TEMP TABLE nightly_new ON COMMIT DROP AS "
+                + _action_select(as_of, run_id, "nightly_actions")
+            )
+            cursor.execute(_insert_new_actions("nightly_new"))
+        cursor.execute(_cancel_stale_actions(as_of))
+    return accounts, actions, stages
+
+
+# --- real time --------------------------------------------------------------------------------
+
+
+def reevaluate_account(account: Account | str, *, at: datetime, by: str) -> Decision:
+    """Decide one account now, with the active strategy, and act on a change of stage.
+
+    Called after a payment, a contact outcome, a new hold or a declined visit, inside the caller's
+    transaction. Side effects: the account's decision for today (its region's date) replaced;
+    on a change of stage, pending actions of the old stage cancelled (all of them when the account
+    left collections) and the new stage's on-entry actions planned.
+    """
+    version = active_version()
+    strategy = compiled(version)
+    with transaction.atomic():
+        account = (
+            Account.objects.select_for_update()
+            .select_related("borrower__region")
+            .get(pk=account.pk if isinstance(account, Account) else account)
+        )
+        as_of = queries.local_date(account, at)
+        row = queries.account_features_row(account, as_of, strategy)
+        decision = decide(strategy, row)
+        current = Decision.objects.filter(account=account, as_of=as_of).first()
+        leaving = current.stage if current else row["previous_stage"]
+        fields = {
+            "stage": decision.stage,
+            "previous_stage": decision.previous_stage,
+            "triggers": ",".join(decision.triggers) or None,
+            "blocked_by": ",".join(decision.blocked_by) or None,
+            "reasons_en": decision.reasons_en,
+            "reasons_zh": decision.reasons_zh,
+            "arm": decision.arm,
+            "dpd": row["dpd"],
+            "overdue_cents": row["overdue_cents"],
+            "outstanding_cents": row["outstanding_cents"],
+            "strategy": version,
+            "run": None,
+            "engine": Engine.REALTIME,
+        }
+        saved, _ = Decision.objects.update_or_create(account=account, as_of=as_of, defaults=fields)
+        if decision.stage != leaving:
+            PlannedAction.objects.filter(account=account, status=ActionStatus.PLANNED).exclude(
+                stage=decision.stage
+            ).update(
+                status=ActionStatus.CANCELLED,
+                cancelled_reason=f"stage changed to {decision.stage} by {by}",
+            )
+            if decision.stage != Stage.NONE:
+                for kind, channel, template in due_actions(
+                    strategy, stage=decision.stage, previous_stage=leaving, dpd=row["dpd"]
+                ):
+                    PlannedAction.objects.get_or_create(
+                        account=account,
+                        as_of=as_of,
+                        kind=kind,
+                        channel=channel,
+                        template=template,
+                        defaults={"stage": decision.stage},
+                    )
+        return saved

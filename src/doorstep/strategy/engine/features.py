@@ -1,0 +1,133 @@
+"""The documented feature set: what a rule may look at (docs/strategy.md lists the same).
+
+Every feature is computed two ways that must agree: set-based by `engine.featuresql` for the
+nightly run, and in Python by `engine.account` for one account in real time.
+"""
+
+from dataclasses import dataclass
+
+# Hold kinds, as in ledger.enums.HoldKind (a test keeps them equal; the engine may not import Django).
+HOLD_KINDS = (
+    "dispute",
+    "complaint",
+    "cease_visit",
+    "visit_declined",
+    "deceased",
+    "bankruptcy",
+    "legal_action",
+)
+# Holds that stop every collection action (stage `suspended`, DOMAIN §4).
+SUSPENDING_HOLDS = ("dispute", "complaint", "deceased", "bankruptcy", "legal_action")
+
+CREDIT_KINDS = ("payment", "waiver")
+CHARGE_KINDS = ("late_fee", "penalty_interest")
+REACHED_OUTCOMES = ("reached", "promise_to_pay")
+LOST_OUTCOMES = ("unreachable", "wrong_number")
+
+WINDOW_DAYS = 30  # refusals, broken promises, visits and lost contact look back this far
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    kind: str  # int | money | bool | text | score
+    en: str
+    zh: str
+    model: bool = False  # NULL until a scoring model is active: rules using it are skipped
+
+
+FEATURES: dict[str, Feature] = {
+    f.name: f
+    for f in (
+        Feature(
+            "dpd", "int", "days past due of the oldest unpaid instalment", "最早未还期的逾期天数"
+        ),
+        Feature("bucket", "text", "delinquency bucket M0…M6+", "逾期阶段 M0…M6+"),
+        Feature(
+            "overdue_amount", "money", "everything due and unpaid, yuan", "已到期未还金额（元）"
+        ),
+        Feature("outstanding", "money", "everything not yet paid, yuan", "全部未还金额（元）"),
+        Feature("product", "text", "micro_loan | instalment | credit_card", "产品"),
+        Feature("region_code", "text", "administrative code of the borrower's region", "地区代码"),
+        Feature("region_coverage", "text", "in_house | agency | none", "外访覆盖"),
+        Feature("auto_debit", "bool", "repays by automatic debit", "自动扣款"),
+        Feature(
+            "days_to_next_due",
+            "int",
+            "days until the next unpaid instalment falls due (NULL if none)",
+            "距下一期未还款到期的天数",
+        ),
+        Feature(
+            "lost_contact",
+            "bool",
+            "no successful contact in 30 days and the latest call found the number "
+            "unreachable or wrong",
+            "失联：30天内无有效联系且最近一次电话无法接通或号码错误",
+        ),
+        Feature(
+            "days_since_last_reached",
+            "int",
+            "days since the last successful contact (NULL if never)",
+            "距上次有效联系的天数",
+        ),
+        Feature("refusals_30d", "int", "refusals in the last 30 days", "30天内拒绝沟通次数"),
+        Feature(
+            "broken_ptp_30d",
+            "int",
+            "promises to pay whose date passed in the last 30 days unpaid",
+            "30天内违约的承诺还款",
+        ),
+        Feature(
+            "ptp_active", "bool", "a promise to pay not yet due and not yet kept", "承诺还款进行中"
+        ),
+        Feature(
+            "arrangement_active",
+            "bool",
+            "a repayment arrangement is being kept (always false until arrangements exist)",
+            "还款安排履行中",
+        ),
+        *(
+            Feature(
+                f"hold_{kind}", "bool", f"an open {kind.replace('_', ' ')} hold", f"{kind} 暂停"
+            )
+            for kind in HOLD_KINDS
+        ),
+        Feature("visits_30d", "int", "home visits in the last 30 days", "30天内上门次数"),
+        Feature(
+            "days_since_last_visit",
+            "int",
+            "days since the last home visit (NULL if never)",
+            "距上次上门的天数",
+        ),
+        Feature(
+            "times_cured",
+            "int",
+            "instalments that fell overdue and were later paid in full",
+            "曾逾期后还清的期数",
+        ),
+        Feature("risk_score", "score", "probability of rolling deeper", "风险分", model=True),
+        Feature("risk_band", "text", "low | medium | high", "风险等级", model=True),
+        Feature(
+            "p_recover_with_visit",
+            "score",
+            "probability of recovery with a visit",
+            "上门后回收概率",
+            model=True,
+        ),
+        Feature(
+            "p_recover_without_visit",
+            "score",
+            "probability of recovery without a visit",
+            "不上门回收概率",
+            model=True,
+        ),
+    )
+}
+MODEL_FEATURES = frozenset(name for name, f in FEATURES.items() if f.model)
+
+
+def bucket_for(dpd: int) -> str:
+    for limit, name in ((0, "M0"), (30, "M1"), (60, "M2"), (90, "M3"), (120, "M4"), (150, "M5")):
+        if dpd <= limit:
+            return name
+    return "M6" if dpd <= 180 else "M6+"

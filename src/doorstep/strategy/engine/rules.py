@@ -1,0 +1,249 @@
+"""Rule conditions: SQL boolean expressions over the feature set, parsed by sqlglot.
+
+Only a whitelist of node types is accepted, so a condition can read features and compare them,
+nothing else: no subquery, no function call beyond COALESCE, no column outside `FEATURES`. The
+same parsed tree is rendered as SQL for every engine and evaluated in Python for the real-time
+path (`evaluate`), with SQL's three-valued logic, so both paths give the same answer.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlglot
+from sqlglot import exp
+
+from doorstep.strategy.engine.features import FEATURES, MODEL_FEATURES
+
+
+class RuleError(ValueError):
+    """A condition that may not run. The message names the rule id and the position."""
+
+    def __init__(self, rule_id: str, message: str, line: int | None = None, col: int | None = None):
+        where = f" (line {line}, column {col})" if line is not None else ""
+        super().__init__(f"rule {rule_id}{where}: {message}")
+        self.rule_id = rule_id
+        self.line = line
+        self.col = col
+
+
+_LOGIC = (exp.And, exp.Or, exp.Not, exp.Paren)
+_COMPARE = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+_ARITH = (exp.Add, exp.Sub, exp.Mul, exp.Neg)
+_ALLOWED = (
+    *_LOGIC,
+    *_COMPARE,
+    *_ARITH,
+    exp.Between,
+    exp.In,
+    exp.Is,
+    exp.Coalesce,
+    exp.Column,
+    exp.Identifier,
+    exp.Literal,
+    exp.Boolean,
+    exp.Null,
+)
+_NAMES = {
+    exp.Select: "a subquery",
+    exp.Subquery: "a subquery",
+    exp.Exists: "a subquery",
+    exp.Div: "division (compare products instead: a >= 2 * b)",
+    exp.Cast: "a cast",
+    exp.Star: "*",
+    exp.Like: "LIKE",
+}
+
+
+def _position(node: exp.Expression) -> tuple[int | None, int | None]:
+    for candidate in (node, *node.find_all(exp.Identifier)):
+        meta = candidate.meta
+        if "line" in meta:
+            return meta["line"], meta["col"]
+    return None, None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A checked condition: its text, parsed tree and the features it reads."""
+
+    rule_id: str
+    text: str
+    tree: exp.Expression
+    features: frozenset[str]
+
+    @property
+    def uses_model(self) -> bool:
+        return bool(self.features & MODEL_FEATURES)
+
+    def sql(self, dialect: str, column_prefix: str = "") -> str:
+        tree = self.tree.copy()
+        if column_prefix:
+            for column in tree.find_all(exp.Column):
+                column.replace(exp.column(column.name, table=column_prefix))
+        return tree.sql(dialect=dialect)
+
+
+def parse_condition(rule_id: str, text: str) -> Condition:
+    """Parse and check one condition; raise `RuleError` naming what is wrong and where."""
+    try:
+        tree = sqlglot.parse_one(text, read="postgres")
+    except sqlglot.errors.ParseError as error:
+        first = error.errors[0] if error.errors else {}
+        raise RuleError(
+            rule_id,
+            f"cannot parse: {first.get('description', error)}",
+            first.get("line"),
+            first.get("col"),
+        ) from None
+    if tree is None:
+        raise RuleError(rule_id, "empty condition")
+    used = set()
+    for node in tree.walk():
+        if not isinstance(node, _ALLOWED):
+            line, col = _position(node)
+            what = next((name for t, name in _NAMES.items() if isinstance(node, t)), None)
+            if what is None:
+                what = (
+                    f"function {node.sql(dialect='postgres').split('(')[0]}()"
+                    if isinstance(node, exp.Func)
+                    else f"{type(node).__name__} expression"
+                )
+            raise RuleError(rule_id, f"{what} is not allowed in a condition", line, col)
+        if isinstance(node, exp.Column):
+            line, col = _position(node)
+            if node.table:
+                raise RuleError(rule_id, f"qualified column {node.sql()} is not allowed", line, col)
+            if node.name not in FEATURES:
+                raise RuleError(rule_id, f"unknown feature {node.name!r}", line, col)
+            used.add(node.name)
+        if isinstance(node, exp.Is) and not isinstance(node.expression, exp.Null):
+            raise RuleError(rule_id, "IS may only test for NULL", *_position(node))
+        if isinstance(node, exp.In) and (node.args.get("query") or node.args.get("field")):
+            raise RuleError(rule_id, "a subquery is not allowed in a condition", *_position(node))
+    _check_types(rule_id, tree)
+    return Condition(rule_id, text, tree, frozenset(used))
+
+
+def _kind(node: exp.Expression) -> str | None:
+    """The value kind of an operand: number, text, bool, or None when it cannot be told."""
+    if isinstance(node, exp.Paren):
+        return _kind(node.this)
+    if isinstance(node, exp.Column):
+        kind = FEATURES[node.name].kind
+        return {"int": "number", "money": "number", "score": "number"}.get(kind, kind)
+    if isinstance(node, exp.Literal):
+        return "text" if node.is_string else "number"
+    if isinstance(node, exp.Boolean):
+        return "bool"
+    if isinstance(node, (*_ARITH,)):
+        return "number"
+    if isinstance(node, (*_COMPARE, exp.And, exp.Or, exp.Not, exp.Between, exp.In, exp.Is)):
+        return "bool"
+    if isinstance(node, exp.Coalesce):
+        return _kind(node.this)
+    return None
+
+
+def _check_types(rule_id: str, tree: exp.Expression) -> None:
+    for node in tree.walk():
+        if isinstance(node, _COMPARE):
+            left, right = _kind(node.this), _kind(node.expression)
+            if left and right and left != right:
+                raise RuleError(
+                    rule_id, f"cannot compare {left} with {right} in {node.sql()}", *_position(node)
+                )
+            if "text" in (left, right) and not isinstance(node, (exp.EQ, exp.NEQ)):
+                raise RuleError(
+                    rule_id,
+                    f"text can only be compared with = or <> in {node.sql()}",
+                    *_position(node),
+                )
+        if isinstance(node, _ARITH):
+            for operand in (node.this, node.args.get("expression")):
+                if operand is not None and _kind(operand) not in ("number", None):
+                    raise RuleError(rule_id, f"arithmetic on {operand.sql()}", *_position(node))
+    if _kind(tree) not in ("bool", None):
+        raise RuleError(rule_id, f"the condition must be true or false, not {tree.sql()}")
+
+
+# --- evaluation with SQL's three-valued logic -------------------------------------------------
+
+
+def evaluate(tree: exp.Expression, row: dict):
+    """The value of `tree` for one account's features, NULL as None, exactly as SQL computes it."""
+    match tree:
+        case exp.Paren():
+            return evaluate(tree.this, row)
+        case exp.Column():
+            return row[tree.name]
+        case exp.Literal():
+            if tree.is_string:
+                return tree.this
+            text = tree.this
+            return Decimal(text) if any(c in text for c in ".eE") else int(text)
+        case exp.Boolean():
+            return tree.this
+        case exp.Null():
+            return None
+        case exp.And():
+            values = (evaluate(tree.this, row), evaluate(tree.expression, row))
+            if False in values:
+                return False
+            return None if None in values else True
+        case exp.Or():
+            values = (evaluate(tree.this, row), evaluate(tree.expression, row))
+            if True in values:
+                return True
+            return None if None in values else False
+        case exp.Not():
+            value = evaluate(tree.this, row)
+            return None if value is None else not value
+        case exp.Is():
+            return evaluate(tree.this, row) is None
+        case exp.Neg():
+            value = evaluate(tree.this, row)
+            return None if value is None else -value
+        case exp.Between():
+            value = evaluate(tree.this, row)
+            low, high = evaluate(tree.args["low"], row), evaluate(tree.args["high"], row)
+            return evaluate_and(_cmp(value, low, ">="), _cmp(value, high, "<="))
+        case exp.In():
+            value = evaluate(tree.this, row)
+            if value is None:
+                return None
+            options = [evaluate(option, row) for option in tree.expressions]
+            if value in [o for o in options if o is not None]:
+                return True
+            return None if None in options else False
+        case exp.Coalesce():
+            for operand in (tree.this, *tree.expressions):
+                value = evaluate(operand, row)
+                if value is not None:
+                    return value
+            return None
+    left, right = evaluate(tree.this, row), evaluate(tree.expression, row)
+    if isinstance(tree, _ARITH):
+        if left is None or right is None:
+            return None
+        return {exp.Add: left + right, exp.Sub: left - right, exp.Mul: left * right}[type(tree)]
+    op = {exp.EQ: "=", exp.NEQ: "<>", exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<="}
+    return _cmp(left, right, op[type(tree)])
+
+
+def evaluate_and(a, b):
+    if a is False or b is False:
+        return False
+    return None if a is None or b is None else True
+
+
+def _cmp(left, right, op: str):
+    if left is None or right is None:
+        return None
+    return {
+        "=": left == right,
+        "<>": left != right,
+        ">": left > right,
+        ">=": left >= right,
+        "<": left < right,
+        "<=": left <= right,
+    }[op]

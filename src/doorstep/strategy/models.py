@@ -1,0 +1,142 @@
+"""Strategy versions, nightly runs, the decisions they make and the actions those plan."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from doorstep.ledger.models import Account
+from doorstep.strategy.enums import ActionKind, ActionStatus, Engine, RunStatus, Stage
+
+
+class StrategyVersion(models.Model):
+    """One published version of a strategy document; the newest of a name is the active one."""
+
+    name = models.CharField(max_length=64)
+    version = models.PositiveIntegerField()
+    document = models.TextField(help_text=_("the YAML as published"))
+    diff = models.TextField(blank=True, default="", help_text=_("unified diff to the previous"))
+    author = models.CharField(max_length=150)
+    note = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="strategy_name_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+class NightlyRun(models.Model):
+    as_of = models.DateField()
+    engine = models.CharField(max_length=10, choices=Engine.choices)
+    strategy = models.ForeignKey(StrategyVersion, on_delete=models.PROTECT, related_name="runs")
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.CharField(max_length=150)
+    accounts = models.PositiveIntegerField(default=0)
+    actions = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(null=True, blank=True)  # a duration, never money
+
+    class Meta:
+        ordering = ["-as_of", "-started_at"]
+
+    def __str__(self) -> str:
+        return f"run {self.as_of} {self.engine} {self.status}"
+
+
+class Decision(models.Model):
+    """The stage of one account as of one date, and why (DOMAIN §3–§4). One per account and
+    date: a re-run or a real-time re-evaluation replaces it."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="decisions", db_index=False
+    )
+    as_of = models.DateField()
+    stage = models.CharField(max_length=12, choices=Stage.choices)
+    previous_stage = models.CharField(max_length=12, choices=Stage.choices)
+    triggers = models.TextField(
+        null=True, blank=True, help_text=_("matched rule ids, comma-separated")
+    )
+    blocked_by = models.TextField(
+        null=True, blank=True, help_text=_("failed gate ids, comma-separated")
+    )
+    reasons_en = models.TextField()
+    reasons_zh = models.TextField()
+    arm = models.CharField(max_length=32)
+    dpd = models.IntegerField()
+    overdue_cents = models.BigIntegerField()
+    outstanding_cents = models.BigIntegerField()
+    strategy = models.ForeignKey(StrategyVersion, on_delete=models.PROTECT, related_name="+")
+    run = models.ForeignKey(
+        NightlyRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    engine = models.CharField(max_length=10, choices=Engine.choices)
+
+    class Meta:
+        ordering = ["account_id", "-as_of"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "as_of"], name="decision_account_as_of"),
+        ]
+        indexes = [models.Index(fields=["as_of", "stage"], name="decision_as_of_stage")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.as_of} {self.stage}"
+
+    @property
+    def trigger_list(self) -> list[str]:
+        return self.triggers.split(",") if self.triggers else []
+
+    @property
+    def blocked_list(self) -> list[str]:
+        return self.blocked_by.split(",") if self.blocked_by else []
+
+
+class PlannedAction(models.Model):
+    """A contact, call task, visit proposal or placement the strategy planned for a day. Later
+    issues send them through the compliance guard; here they are planned and cancelled."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="planned_actions", db_index=False
+    )
+    as_of = models.DateField()
+    stage = models.CharField(max_length=12, choices=Stage.choices)
+    kind = models.CharField(max_length=16, choices=ActionKind.choices)
+    channel = models.CharField(max_length=8)
+    template = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=10, choices=ActionStatus.choices, default=ActionStatus.PLANNED
+    )
+    cancelled_reason = models.CharField(max_length=200, blank=True, default="")
+    run = models.ForeignKey(
+        NightlyRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["account_id", "as_of"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "as_of", "kind", "channel", "template"], name="action_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ActionStatus.values), name="action_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "account"],
+                name="action_pending",
+                condition=Q(status=ActionStatus.PLANNED),
+            ),
+            models.Index(fields=["as_of"], name="action_as_of"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.as_of} {self.kind}/{self.channel}"

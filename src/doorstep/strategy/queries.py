@@ -1,0 +1,95 @@
+"""Reads of the strategy: one account's features (the real-time path), explain, exports."""
+
+import hashlib
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from doorstep.contact.models import Contact
+from doorstep.ledger.models import Account, Hold, Instalment, LedgerEntry
+from doorstep.strategy.engine.account import (
+    AccountRow,
+    ContactRow,
+    EntryRow,
+    HoldRow,
+    InstalmentRow,
+    account_features,
+)
+from doorstep.strategy.engine.document import Strategy
+from doorstep.strategy.models import Decision
+
+
+def local_date(account: Account, at: datetime) -> date:
+    return at.astimezone(ZoneInfo(account.borrower.region.time_zone)).date()
+
+
+def arm_bucket(account_id: str) -> int:
+    """The Python twin of `featuresql.arm_bucket_sql`."""
+    return int(hashlib.md5(account_id.encode()).hexdigest()[:8], 16) % 100  # noqa: S324
+
+
+def previous_stage(account_id: str, as_of: date) -> str:
+    """The stage of the account's latest decision on or after the last decision date before
+    `as_of` (the nightly run's definition)."""
+    before = Decision.objects.filter(as_of__lt=as_of)
+    last_day = before.order_by("-as_of").values_list("as_of", flat=True).first()
+    if last_day is None:
+        return "none"
+    found = (
+        before.filter(account_id=account_id, as_of__gte=last_day)
+        .order_by("-as_of")
+        .values_list("stage", flat=True)
+        .first()
+    )
+    return found or "none"
+
+
+def account_features_row(account: Account, as_of: date, strategy: Strategy) -> dict:
+    """Every feature of one account as of a date, plus `arm` and `previous_stage`."""
+    region = account.borrower.region
+    day_end = int(
+        datetime.combine(as_of + timedelta(days=1), time(0), ZoneInfo(region.time_zone)).timestamp()
+    )
+    instalments = [
+        InstalmentRow(*row)
+        for row in Instalment.objects.filter(account=account).values_list(
+            "seq", "due_date", "cumulative_cents"
+        )
+    ]
+    entries = [
+        EntryRow(*row)
+        for row in LedgerEntry.objects.filter(account=account, effective_on__lte=as_of).values_list(
+            "kind", "amount_cents", "effective_on", "instalment__seq"
+        )
+    ]
+    contacts = [
+        ContactRow(cid, int(at.timestamp()), channel, outcome, amount, ptp_date)
+        for cid, at, channel, outcome, amount, ptp_date in Contact.objects.filter(
+            account=account
+        ).values_list("id", "at", "channel", "outcome", "ptp_amount_cents", "ptp_date")
+    ]
+    holds = [
+        HoldRow(*row)
+        for row in Hold.objects.filter(account=account, since__lte=as_of).values_list(
+            "kind", "since", "until"
+        )
+    ]
+    bucket = arm_bucket(account.pk)
+    row = account_features(
+        AccountRow(
+            account.pk,
+            account.product,
+            region.code,
+            account.auto_debit,
+            region.field_coverage,
+            day_end,
+        ),
+        instalments,
+        entries,
+        contacts,
+        holds,
+        as_of=as_of,
+        previous_stage=previous_stage(account.pk, as_of),
+        arm_bucket=bucket,
+    )
+    row["arm"] = strategy.arm_for(bucket)
+    return row

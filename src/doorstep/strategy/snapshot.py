@@ -1,0 +1,175 @@
+"""The snapshot the nightly run reads: the ledger, contacts, holds and previous decisions as of a
+date, as the relations `engine.featuresql` names.
+
+Two ways to get it. PostgreSQL in place: the relations become CTEs over the live tables
+(`source_ctes`). Anywhere else: the same queries stream out through ADBC as Arrow tables
+(`arrow_snapshot`), which DuckDB reads without copying. DuckDB's own sqlite/postgres scanners are
+extensions it downloads at run time, which these machines and many lenders cannot; ADBC drivers
+ship as wheels.
+"""
+
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+from django.conf import settings
+from django.db import connection
+
+from doorstep.ledger.models import Region
+
+# An account settled this long before the as-of date gets no decision: it left collections.
+SETTLED_LOOKBACK_DAYS = 35
+
+
+def day_ends(as_of: date) -> dict[str, tuple[str, int]]:
+    """Per region: coverage and the epoch second at which `as_of` ends in its time zone."""
+    next_day = as_of + timedelta(days=1)
+    return {
+        code: (coverage, int(datetime.combine(next_day, time(0), ZoneInfo(tz)).timestamp()))
+        for code, coverage, tz in Region.objects.values_list("code", "field_coverage", "time_zone")
+    }
+
+
+def source_queries(as_of: date, vendor: str) -> dict[str, str]:
+    """SQL for each snapshot relation on the live database (`vendor`: sqlite | postgresql).
+
+    Values that may be NULL are coalesced to a sentinel ('' or 0) and restored by the reader:
+    ADBC's SQLite driver infers a column's type from its first rows, and NULLs there mislead it.
+    """
+    d = f"'{as_of.isoformat()}'"
+    if vendor == "postgresql":
+        d = f"DATE {d}"
+        epoch = "CAST(FLOOR(EXTRACT(EPOCH FROM at)) AS BIGINT)"
+        text = "CAST({} AS TEXT)"
+        settled_after = f"{d} - {SETTLED_LOOKBACK_DAYS}"
+    else:
+        epoch = "CAST(strftime('%s', at) AS INTEGER)"
+        text = "{}"
+        settled_after = f"date({d}, '-{SETTLED_LOOKBACK_DAYS} days')"
+    return {
+        "accounts": f"""
+            SELECT a.id AS account_id, a.product, b.region_id AS region_code,
+                   CASE WHEN a.auto_debit THEN 1 ELSE 0 END AS auto_debit
+            FROM ledger_account a JOIN ledger_borrower b ON b.id = a.borrower_id
+            WHERE a.opened_on <= {d}
+              AND (a.settled_on IS NULL OR a.settled_on >= {settled_after})""",
+        "instalments": """
+            SELECT account_id, seq, due_date, cumulative_cents FROM ledger_instalment""",
+        "entries": f"""
+            SELECT e.account_id, e.kind, e.amount_cents, e.effective_on, COALESCE(i.seq, 0) AS seq
+            FROM ledger_ledgerentry e LEFT JOIN ledger_instalment i ON i.id = e.instalment_id
+            WHERE e.effective_on <= {d}""",
+        "contacts": f"""
+            SELECT id AS contact_id, account_id, {epoch} AS at_epoch, channel, outcome,
+                   COALESCE(ptp_amount_cents, 0) AS ptp_amount_cents,
+                   COALESCE({text.format("ptp_date")}, '') AS ptp_date
+            FROM contact_contact""",
+        "holds": f"""
+            SELECT account_id, kind, since, COALESCE({text.format("until")}, '') AS until
+            FROM ledger_hold WHERE since <= {d}""",
+        "previous": f"""
+            SELECT account_id, stage FROM (
+                SELECT account_id, stage,
+                       ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY as_of DESC) AS n
+                FROM strategy_decision
+                WHERE as_of < {d}
+                  AND as_of >= (SELECT MAX(as_of) FROM strategy_decision WHERE as_of < {d})
+            ) latest WHERE n = 1""",
+    }
+
+
+# How each relation is read back with its real types (DuckDB and PostgreSQL agree on these).
+def _text(*names: str) -> str:
+    return ", ".join(f"CAST({n} AS VARCHAR) AS {n}" for n in names)
+
+
+# How each relation is read back with its real types (DuckDB and PostgreSQL agree on these). Text
+# is cast too: an empty Arrow column read through ADBC has no type of its own.
+TYPED = {
+    "accounts": f"{_text('account_id', 'product', 'region_code')}, "
+    "CAST(auto_debit AS INTEGER) = 1 AS auto_debit",
+    "instalments": f"{_text('account_id')}, CAST(seq AS INTEGER) AS seq, "
+    "CAST(due_date AS DATE) AS due_date, CAST(cumulative_cents AS BIGINT) AS cumulative_cents",
+    "entries": f"{_text('account_id', 'kind')}, CAST(amount_cents AS BIGINT) AS amount_cents, "
+    "CAST(effective_on AS DATE) AS effective_on, CAST(NULLIF(CAST(seq AS INTEGER), 0) AS INTEGER) AS seq",
+    "contacts": f"{_text('contact_id', 'account_id')}, CAST(at_epoch AS BIGINT) AS at_epoch, "
+    f"{_text('channel', 'outcome')}, "
+    "CAST(NULLIF(CAST(ptp_amount_cents AS BIGINT), 0) AS BIGINT) AS ptp_amount_cents, "
+    "CAST(NULLIF(CAST(ptp_date AS VARCHAR), '') AS DATE) AS ptp_date",
+    "holds": f"{_text('account_id', 'kind')}, CAST(since AS DATE) AS since, "
+    "CAST(NULLIF(CAST(until AS VARCHAR), '') AS DATE) AS until",
+    "previous": _text("account_id", "stage"),
+}
+
+
+def regions_values_sql(as_of: date) -> str:
+    rows = ", ".join(
+        f"('{code}', '{coverage}', {end})"
+        for code, (coverage, end) in sorted(day_ends(as_of).items())
+    )
+    return f"SELECT * FROM (VALUES {rows}) AS v(region_code, coverage, day_end)"
+
+
+def source_ctes(as_of: date) -> str:
+    """The snapshot relations as CTEs over PostgreSQL's live tables, for the in-place engine."""
+    queries = source_queries(as_of, "postgresql")
+    parts = [f"regions AS ({regions_values_sql(as_of)})"]
+    for name, sql in queries.items():
+        parts.append(f"{name}_raw AS ({sql})")
+        parts.append(f"{name} AS (SELECT {TYPED[name]} FROM {name}_raw)")
+    return ",\n".join(parts)
+
+
+def regions_table(as_of: date) -> pa.Table:
+    ends = sorted(day_ends(as_of).items())
+    return pa.table(
+        {
+            "region_code": [code for code, _ in ends],
+            "coverage": [coverage for _, (coverage, _) in ends],
+            "day_end": pa.array([end for _, (_, end) in ends], pa.int64()),
+        }
+    )
+
+
+@contextmanager
+def adbc_connect():
+    """An ADBC connection to the configured database, on its own connection, not Django's.
+
+    On SQLite, Django's connection is closed first and must not be in a transaction: the ADBC
+    driver carries its own copy of the SQLite library, and two copies in one process that both
+    have a file open corrupt it (the last one to close checkpoints and deletes the WAL under the
+    other; sqlite.org/howtocorrupt.html §2.2). Other processes are safe, as always with SQLite.
+    """
+    db = settings.DATABASES["default"]
+    if connection.vendor == "postgresql":
+        import adbc_driver_postgresql.dbapi
+
+        user = db.get("USER") or "postgres"
+        password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+        host = db.get("HOST") or "localhost"
+        port = db.get("PORT") or 5432
+        uri = f"postgresql://{user}{password}@{host}:{port}/{connection.settings_dict['NAME']}"
+        with adbc_driver_postgresql.dbapi.connect(uri) as adbc:
+            yield adbc
+        return
+    import adbc_driver_sqlite.dbapi
+
+    if connection.in_atomic_block:
+        raise RuntimeError("ADBC on SQLite cannot run inside a Django transaction")
+    path = str(connection.settings_dict["NAME"])
+    connection.close()
+    with adbc_driver_sqlite.dbapi.connect(path) as adbc:
+        with adbc.cursor() as cursor:
+            cursor.execute("PRAGMA busy_timeout = 30000")
+        yield adbc
+
+
+def arrow_snapshot(as_of: date) -> dict[str, pa.Table]:
+    """Every snapshot relation as an Arrow table, read through ADBC (types restored by `TYPED`)."""
+    tables = {"regions": regions_table(as_of)}
+    with adbc_connect() as adbc, adbc.cursor() as cursor:
+        for name, sql in source_queries(as_of, connection.vendor).items():
+            cursor.execute(sql)
+            tables[name] = cursor.fetch_arrow_table()
+    return tables

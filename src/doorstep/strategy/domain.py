@@ -104,7 +104,7 @@ SELECT account_id, DATE '{as_of.isoformat()}' AS as_of, stage, previous_stage, t
        blocked_by, reasons_en, reasons_zh, arm, CAST(dpd AS INTEGER) AS dpd,
        CAST(overdue_cents AS BIGINT) AS overdue_cents,
        CAST(outstanding_cents AS BIGINT) AS outstanding_cents,
-       CAST({version_id} AS INTEGER) AS strategy_id, CAST({run_id} AS INTEGER) AS run_id,
+       CAST({version_id} AS BIGINT) AS strategy_id, CAST({run_id} AS BIGINT) AS run_id,
        '{engine}' AS engine
 FROM {source}"""
 
@@ -112,7 +112,7 @@ FROM {source}"""
 def _action_select(as_of: date, run_id: int, source: str) -> str:
     return f"""
 SELECT account_id, DATE '{as_of.isoformat()}' AS as_of, stage, kind, channel, template,
-       'planned' AS status, '' AS cancelled_reason, CAST({run_id} AS INTEGER) AS run_id
+       'planned' AS status, '' AS cancelled_reason, CAST({run_id} AS BIGINT) AS run_id
 FROM {source}"""
 
 

@@ -348,3 +348,15 @@ def reevaluate_account(account: Account | str, *, at: datetime, by: str) -> Deci
                         defaults={"stage": decision.stage},
                     )
         return saved
+
+
+def strategy_impact(as_of: date, old: Strategy, new: Strategy) -> dict[tuple[str, str], int]:
+    """How many accounts move from each stage under `old` to each stage under `new`, on one
+    snapshot (features computed once, two decision passes). Reads only; publishes nothing."""
+    db = duckdb_decisions(as_of, old, snapshot.arrow_snapshot(as_of))
+    db.execute(f"CREATE TABLE new_dec AS {decisions_sql(new, 'features', 'duckdb')}")
+    rows = db.execute(
+        "SELECT o.stage, n.stage, COUNT(*) FROM dec o JOIN new_dec n USING (account_id) "
+        "GROUP BY o.stage, n.stage"
+    ).fetchall()
+    return {(a, b): count for a, b, count in rows}

@@ -15,6 +15,7 @@ from doorstep.strategy.engine.account import (
     account_features,
 )
 from doorstep.strategy.engine.document import Strategy
+from doorstep.strategy.engine.explain import explain
 from doorstep.strategy.models import Decision
 
 
@@ -93,3 +94,86 @@ def account_features_row(account: Account, as_of: date, strategy: Strategy) -> d
     )
     row["arm"] = strategy.arm_for(bucket)
     return row
+
+
+def stored_decision(account_id: str, as_of: date) -> Decision | None:
+    return (
+        Decision.objects.select_related("strategy")
+        .filter(account_id=account_id, as_of=as_of)
+        .first()
+    )
+
+
+def explain_account(account_id: str, as_of: date | None, strategy: Strategy, *, at: datetime):
+    """The live explanation of one account (as of its region's today when `as_of` is None)."""
+    account = Account.objects.select_related("borrower__region").get(pk=account_id)
+    as_of = as_of or local_date(account, at)
+    return explain(strategy, account_features_row(account, as_of, strategy), as_of)
+
+
+EXPORT_COLUMNS = (
+    "account_id",
+    "as_of",
+    "stage",
+    "previous_stage",
+    "triggers",
+    "blocked_by",
+    "reasons_zh",
+    "reasons_en",
+    "strategy_version",
+    "arm",
+    "dpd",
+    "overdue",
+    "outstanding",
+    "engine",
+)
+
+
+def export_rows(as_of: date):
+    """The decisions of a date in export shape, streamed in account order."""
+    from doorstep.money import yuan
+
+    decisions = (
+        Decision.objects.filter(as_of=as_of)
+        .select_related("strategy")
+        .order_by("account_id")
+        .values_list(
+            "account_id",
+            "as_of",
+            "stage",
+            "previous_stage",
+            "triggers",
+            "blocked_by",
+            "reasons_zh",
+            "reasons_en",
+            "strategy__name",
+            "strategy__version",
+            "arm",
+            "dpd",
+            "overdue_cents",
+            "outstanding_cents",
+            "engine",
+        )
+    )
+    for row in decisions.iterator(chunk_size=5000):
+        (
+            account,
+            day,
+            stage,
+            prev,
+            trig,
+            blocked,
+            zh,
+            en,
+            name,
+            version,
+            arm,
+            dpd,
+            od,
+            os_,
+            eng,
+        ) = row
+        yield (
+            account, day.isoformat(), stage, prev, trig or "", blocked or "", zh, en,
+            f"{name}@{version}", arm, dpd, yuan(od), yuan(os_), eng,
+        )  # fmt: skip

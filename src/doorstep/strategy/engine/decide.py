@@ -42,7 +42,7 @@ class Decision:
 # --- Python ----------------------------------------------------------------------------------
 
 
-def _condition_for(rule: CompiledRule, row: dict) -> Condition:
+def condition_for(rule: CompiledRule, row: dict) -> Condition:
     for override, condition in rule.overrides:
         if (
             (override.product is None or override.product == row["product"])
@@ -55,7 +55,7 @@ def _condition_for(rule: CompiledRule, row: dict) -> Condition:
 
 def rule_result(rule: CompiledRule, row: dict) -> bool:
     """Matched (a rule) or passed (a gate), with the skip for missing model features."""
-    condition = _condition_for(rule, row)
+    condition = condition_for(rule, row)
     if any(row[name] is None for name in condition.features & MODEL_FEATURES):
         return rule.gate
     return evaluate(condition.tree, row) is True

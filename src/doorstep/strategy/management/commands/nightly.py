@@ -1,0 +1,54 @@
+"""doorstep nightly --as-of DATE [--engine duckdb|postgres] [--strategy FILE] [--dry-run]"""
+
+import getpass
+from datetime import date
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from doorstep.strategy import domain
+from doorstep.strategy.engine.document import StrategyInvalid, load_strategy
+from doorstep.strategy.enums import Engine
+from doorstep.strategy.models import StrategyVersion
+
+
+class Command(BaseCommand):
+    help = "Decide every account's collection stage as of a date and plan the actions due."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--as-of", type=date.fromisoformat, required=True)
+        parser.add_argument(
+            "--engine", choices=[Engine.DUCKDB, Engine.POSTGRES], default=Engine.DUCKDB
+        )
+        parser.add_argument("--strategy", type=Path, help="a strategy file (published first)")
+        parser.add_argument("--dry-run", action="store_true", help="decide, write nothing")
+        parser.add_argument("--by", default=None, help="who runs it (default: the OS user)")
+
+    def handle(self, as_of, engine, strategy, dry_run, by, **options):
+        by = by or f"cli:{getpass.getuser()}"
+        version = None
+        if strategy is not None:
+            text = strategy.read_text(encoding="utf-8")
+            try:
+                if dry_run:
+                    name = load_strategy(text).document.name
+                    version = StrategyVersion(pk=0, name=name, version=0, document=text)
+                else:
+                    version = domain.publish_strategy(
+                        text, by=by, note=f"nightly --strategy {strategy}"
+                    )
+            except StrategyInvalid as error:
+                raise CommandError(f"{strategy}: " + "\n  ".join(error.errors)) from None
+        try:
+            result = domain.run_nightly(
+                as_of, engine=engine, by=by, version=version, dry_run=dry_run
+            )
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        verb = "would decide" if dry_run else "decided"
+        self.stdout.write(
+            f"{verb} {result.accounts:,} accounts as of {as_of} with {result.strategy} on "
+            f"{result.engine} in {result.seconds:.2f} s; {result.actions:,} actions due"
+        )
+        for stage, count in sorted(result.stages.items(), key=lambda item: -item[1]):
+            self.stdout.write(f"  {stage:<12} {count:>10,}")

@@ -1,19 +1,23 @@
 """The REST API. Endpoints parse, call one domain function, and shape the answer."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import HttpBearer, SessionAuth
 
 from doorstep.api.models import ApiToken
-from doorstep.ledger import domain
 from doorstep.ledger.enums import EntrySource
 from doorstep.ledger.errors import IdempotencyConflict, PaymentRejected
+from doorstep.ledger.models import Account
 from doorstep.money import cents, yuan
+from doorstep.strategy import domain as strategy_domain
+from doorstep.strategy import queries as strategy_queries
+from doorstep.strategy.domain import take_payment
 
 
 class BearerToken(HttpBearer):
@@ -101,7 +105,7 @@ def post_payment(request: HttpRequest, body: PaymentIn):
             422, ErrorOut(code="payment.naive_time", detail="paid_at must carry a UTC offset")
         )
     try:
-        posted = domain.post_payment(
+        posted = take_payment(
             body.account_id,
             amount_cents=cents(body.amount),
             paid_at=body.paid_at,
@@ -129,4 +133,94 @@ def post_payment(request: HttpRequest, body: PaymentIn):
             account_balance=yuan(max(account.balance_cents, 0)),
             replayed=posted.replayed,
         ),
+    )
+
+
+class RuleOut(Schema):
+    id: str
+    stage: str
+    gate: bool
+    when: str
+    result: bool = Field(description="matched (a rule) or passed (a gate)")
+    skipped: bool = Field(description="reads a model feature that is NULL: no scoring model yet")
+    figures: dict[str, str | int | bool | None]
+
+
+class NextChangeOut(Schema):
+    on: date
+    stage: str
+    rules: list[str]
+    text: str
+
+
+class DecisionOut(Schema):
+    account_id: str
+    as_of: date
+    stage: str
+    previous_stage: str
+    triggers: list[str]
+    blocked_by: list[str]
+    reasons: str
+    arm: str
+    strategy_version: str
+    rules: list[RuleOut]
+    next_change: NextChangeOut | None
+    stored: bool = Field(description="a decision for this date is on record (nightly or real time)")
+
+
+def _figure(value):
+    return str(value) if isinstance(value, Decimal) else value
+
+
+@api.get(
+    "/accounts/{account_id}/decision",
+    response={200: DecisionOut, 404: ErrorOut},
+    summary="Explain an account's stage: every rule and gate with its figures, and what is next",
+)
+def account_decision(
+    request: HttpRequest, account_id: str, as_of: date | None = None, lang: str = "zh"
+):
+    if not request.user.has_perm("strategy.view_decision"):
+        raise HttpError(403, "not allowed to read decisions")
+    if lang not in ("zh", "en"):
+        return Status(404, ErrorOut(code="decision.lang", detail="lang is zh or en"))
+    version = strategy_domain.active_version()
+    try:
+        e = strategy_queries.explain_account(
+            account_id, as_of, strategy_domain.compiled(version), at=timezone.now()
+        )
+    except Account.DoesNotExist:
+        return Status(404, ErrorOut(code="decision.no_account", detail=f"no account {account_id}"))
+    d, change = e.decision, e.next_change
+    return DecisionOut(
+        account_id=account_id,
+        as_of=e.as_of,
+        stage=d.stage,
+        previous_stage=d.previous_stage,
+        triggers=list(d.triggers),
+        blocked_by=list(d.blocked_by),
+        reasons=d.reasons_en if lang == "en" else d.reasons_zh,
+        arm=d.arm,
+        strategy_version=version.label,
+        rules=[
+            RuleOut(
+                id=line.id,
+                stage=line.stage,
+                gate=line.gate,
+                when=line.when,
+                result=line.result,
+                skipped=line.skipped,
+                figures={k: _figure(v) for k, v in line.figures.items()},
+            )
+            for line in e.lines
+        ],
+        next_change=NextChangeOut(
+            on=change.on,
+            stage=change.stage,
+            rules=list(change.rules),
+            text=change.en if lang == "en" else change.zh,
+        )
+        if change
+        else None,
+        stored=strategy_queries.stored_decision(account_id, e.as_of) is not None,
     )

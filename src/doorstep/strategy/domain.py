@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from doorstep.ledger.domain import PostedPayment, post_payment
 from doorstep.ledger.models import Account
 from doorstep.strategy import queries, snapshot
 from doorstep.strategy.engine.actions import actions_sql, due_actions
@@ -360,3 +361,15 @@ def strategy_impact(as_of: date, old: Strategy, new: Strategy) -> dict[tuple[str
         "GROUP BY o.stage, n.stage"
     ).fetchall()
     return {(a, b): count for a, b, count in rows}
+
+
+def take_payment(account_id: str, *, at: datetime | None = None, **payment) -> PostedPayment:
+    """Post a payment and re-evaluate the account in the same transaction: a payment that settles
+    the account (or clears what is overdue) cancels every pending action before it commits.
+    Arguments as `ledger.domain.post_payment`; a replayed (idempotent) posting changes nothing."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        posted = post_payment(account_id, at=at, **payment)
+        if not posted.replayed:
+            reevaluate_account(posted.account, at=at, by=payment["by"])
+        return posted

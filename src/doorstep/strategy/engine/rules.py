@@ -57,8 +57,8 @@ _NAMES = {
 def _position(node: exp.Expression) -> tuple[int | None, int | None]:
     for candidate in (node, *node.find_all(exp.Identifier)):
         meta = candidate.meta
-        if "line" in meta:
-            return meta["line"], meta["col"]
+        if "line" in meta:  # sqlglot's col is where the token ends; report where it starts
+            return meta["line"], meta["col"] - (meta["end"] - meta["start"] if "end" in meta else 0)
     return None, None
 
 
@@ -119,7 +119,8 @@ def parse_condition(rule_id: str, text: str) -> Condition:
         if isinstance(node, exp.Is) and not isinstance(node.expression, exp.Null):
             raise RuleError(rule_id, "IS may only test for NULL", *_position(node))
         if isinstance(node, exp.In) and (node.args.get("query") or node.args.get("field")):
-            raise RuleError(rule_id, "a subquery is not allowed in a condition", *_position(node))
+            where = _position(node.args.get("query") or node)
+            raise RuleError(rule_id, "a subquery is not allowed in a condition", *where)
     _check_types(rule_id, tree)
     return Condition(rule_id, text, tree, frozenset(used))
 

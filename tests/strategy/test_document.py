@@ -1,0 +1,70 @@
+"""Strategy documents: the shipped default loads; every problem in a bad one is reported."""
+
+from pathlib import Path
+
+import pytest
+
+from doorstep.ledger.enums import HoldKind
+from doorstep.strategy.engine.document import StrategyInvalid, load_strategy
+from doorstep.strategy.engine.features import FEATURES, HOLD_KINDS
+
+DEFAULT = (Path(__file__).parents[2] / "src/doorstep/strategy/default.yaml").read_text()
+
+
+def test_the_default_strategy_loads_with_the_ladder_of_domain_4():
+    strategy = load_strategy(DEFAULT)
+    assert [s.id for s in strategy.stages] == [
+        "pre_due", "reminder", "phone", "home_visit", "legal", "suspended", "arrangement",
+    ]  # fmt: skip
+    assert [r.id for r in strategy.stage_rules("home_visit", gates=True)] == [
+        "home_visit.coverage", "home_visit.no_visit_hold", "home_visit.caps",
+        "home_visit.expected_value",
+    ]  # fmt: skip
+
+
+def test_hold_features_match_the_ledger_hold_kinds():
+    assert set(HOLD_KINDS) == set(HoldKind.values)
+    assert {f"hold_{k}" for k in HOLD_KINDS} <= set(FEATURES)
+
+
+def errors(text: str) -> list[str]:
+    with pytest.raises(StrategyInvalid) as invalid:
+        load_strategy(text)
+    return invalid.value.errors
+
+
+def test_bad_conditions_are_all_reported_with_their_rule_ids():
+    text = DEFAULT.replace('when: "dpd >= 31"', 'when: "dpd >= (SELECT 31)"').replace(
+        'when: "dpd BETWEEN 1 AND 30"', 'when: "days_overdue BETWEEN 1 AND 30"'
+    )
+    assert errors(text) == [
+        "rule reminder.dpd_1_30 (line 1, column 1): unknown feature 'days_overdue'",
+        "rule phone.dpd_31: a subquery is not allowed in a condition",
+    ]
+
+
+def test_structure_errors_name_the_place():
+    assert errors(
+        "name: x\nnone_reason: {en: a, zh: b}\nstages: []\narms: [{id: a, share: 50}]"
+    ) == ["document: Value error, arm shares must add up to 100"]
+    swapped = (
+        DEFAULT.replace("  - id: reminder\n", "  - id: TMP\n")
+        .replace("  - id: pre_due\n", "  - id: reminder\n")
+        .replace("  - id: TMP\n", "  - id: pre_due\n")
+    )
+    assert errors(swapped) == [
+        "document: Value error, ladder stages must come lowest first: pre_due, reminder, phone, "
+        "home_visit, legal"
+    ]
+    assert errors(DEFAULT.replace("{days_to_next_due} days and", "{salary} days and"))[
+        0
+    ].startswith("stages.0.rules.0.reason.en: Value error, {salary} is not a feature")
+    assert errors(DEFAULT.replace("cadence: daily", "cadence: hourly")) == [
+        "stages.2.actions.0.cadence: String should match pattern '^(on_entry|daily|on_dpd)$'"
+    ]
+
+
+def test_yaml_errors_give_the_line():
+    assert errors("name: [unclosed\n") == [
+        "not valid YAML (line 2, column 1): expected ',' or ']', but got '<stream end>'"
+    ]

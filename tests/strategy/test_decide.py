@@ -85,14 +85,12 @@ def sql_decisions(strategy, rows):
         + ")"
     )
     names = ["account_id", "arm_bucket", "previous_stage", *FEATURES]
-    db.executemany(
-        f"INSERT INTO features ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-        [[row[n] for n in names] for row in rows],
-    )
-    result = db.execute(
-        f"SELECT account_id, stage, triggers, blocked_by, reasons_en, reasons_zh, arm "
-        f"FROM ({decisions_sql(strategy, 'features', 'duckdb')}) d"
-    ).fetchall()
+    marks = ", ".join("?" * len(names))
+    insert = f"INSERT INTO features ({', '.join(names)}) VALUES ({marks})"  # noqa: S608
+    db.executemany(insert, [[row[n] for n in names] for row in rows])
+    compiled = decisions_sql(strategy, "features", "duckdb")
+    wanted = "account_id, stage, triggers, blocked_by, reasons_en, reasons_zh, arm"
+    result = db.execute(f"SELECT {wanted} FROM ({compiled}) d").fetchall()  # noqa: S608
     return {r[0]: r[1:] for r in result}
 
 

@@ -16,6 +16,7 @@ REGIONS = [
 @dataclass
 class Portfolio:
     as_of: date
+    prefix: str = ""  # keeps payment and contact ids apart when several portfolios are imported
     accounts: list = field(default_factory=list)
     instalments: list = field(default_factory=list)
     payments: list = field(default_factory=list)
@@ -55,13 +56,15 @@ class Portfolio:
         return account_id
 
     def pay(self, account_id: str, amount: str, paid_at: str) -> None:
-        self.payments.append((f"P{len(self.payments) + 1:05d}", account_id, paid_at, amount))
+        self.payments.append(
+            (f"{self.prefix}P{len(self.payments) + 1:05d}", account_id, paid_at, amount)
+        )
 
     def contact(self, account_id, days_ago, channel, outcome, ptp_amount="", ptp_date="") -> None:
         at = f"{(self.as_of - timedelta(days=days_ago)).isoformat()}T11:00:00+08:00"
         self.contacts.append(
             (
-                f"C{len(self.contacts) + 1:05d}",
+                f"{self.prefix}C{len(self.contacts) + 1:05d}",
                 account_id,
                 at,
                 channel,

@@ -1,0 +1,204 @@
+"""The nightly run: idempotent, all-or-nothing, plans actions by cadence, cancels stale ones;
+strategies are versioned with a diff; a payment re-evaluates its account at once."""
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.utils import timezone
+
+from doorstep.api.models import ApiToken
+from doorstep.intake.importer import import_portfolio
+from doorstep.strategy import domain
+from doorstep.strategy.enums import ActionStatus, RunStatus
+from doorstep.strategy.models import Decision, NightlyRun, PlannedAction, StrategyVersion
+from tests.strategy.builder import Portfolio
+
+AS_OF = date(2026, 11, 20)
+ENGINES = ["duckdb", "postgres"]
+
+
+def engines():
+    return ["duckdb", "postgres"] if connection.vendor == "postgresql" else ["duckdb"]
+
+
+def state() -> tuple:
+    """Decisions and actions, without the ids of the runs that wrote them."""
+    decisions = sorted(
+        Decision.objects.values_list(
+            "account_id", "as_of", "stage", "previous_stage", "triggers", "blocked_by",
+            "reasons_en", "reasons_zh", "arm", "dpd", "overdue_cents", "outstanding_cents",
+        )
+    )  # fmt: skip
+    actions = sorted(
+        PlannedAction.objects.values_list(
+            "account_id", "as_of", "stage", "kind", "channel", "template", "status"
+        )
+    )
+    return decisions, actions
+
+
+def small_portfolio(tmp_path):
+    p = Portfolio(AS_OF)
+    p.account("PHONE", overdue="5000.00", dpd=40)
+    p.account("VISIT", overdue="5000.00", dpd=89)  # a home visit from tomorrow
+    p.account("REMIND", overdue="600.00", dpd=2)  # reminders on day 3, not today
+    p.account("SOON", due_in=2)
+    import_portfolio(p.write(tmp_path / "p"))
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_rerun_for_the_same_date_changes_nothing(tmp_path, engine):
+    if engine not in engines():
+        pytest.skip("the postgres engine runs in place on PostgreSQL only")
+    small_portfolio(tmp_path)
+    first = domain.run_nightly(AS_OF, engine=engine, by="test")
+    before = state()
+    second = domain.run_nightly(AS_OF, engine=engine, by="test")
+
+    assert state() == before
+    assert (first.accounts, first.actions) == (second.accounts, second.actions) == (4, 4)
+    assert sorted((a, s, k, c) for a, _, s, k, c, _, _ in before[1]) == [
+        ("PHONE", "phone", "call_task", "call"),
+        ("SOON", "pre_due", "message", "app"),
+        ("SOON", "pre_due", "message", "sms"),
+        ("VISIT", "phone", "call_task", "call"),
+    ]
+    assert list(NightlyRun.objects.values_list("status", flat=True)) == [RunStatus.DONE] * 2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_run_killed_half_way_leaves_the_last_state_and_a_rerun_converges(tmp_path, engine):
+    if engine not in engines():
+        pytest.skip("the postgres engine runs in place on PostgreSQL only")
+    small_portfolio(tmp_path)
+    tomorrow = AS_OF + timedelta(days=1)
+    domain.run_nightly(AS_OF, engine=engine, by="test")
+    yesterday_state = state()
+
+    with pytest.raises(RuntimeError, match="killed half-way"):
+        domain.run_nightly(tomorrow, engine=engine, by="test", fail_after_writing_decisions=True)
+    assert state() == yesterday_state
+    domain.run_nightly(tomorrow, engine=engine, by="test")
+    recovered = state()
+
+    Decision.objects.all().delete()
+    PlannedAction.objects.all().delete()
+    domain.run_nightly(AS_OF, engine=engine, by="test")
+    domain.run_nightly(tomorrow, engine=engine, by="test")
+    assert state() == recovered
+    statuses = list(NightlyRun.objects.order_by("id").values_list("status", flat=True))
+    assert statuses == ["done", "abandoned", "done", "done", "done"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_next_night_moves_stages_plans_on_entry_and_cancels_stale_actions(tmp_path):
+    small_portfolio(tmp_path)
+    domain.run_nightly(AS_OF, by="test")
+    domain.run_nightly(AS_OF + timedelta(days=1), by="test")
+
+    visit = Decision.objects.get(account_id="VISIT", as_of=AS_OF + timedelta(days=1))
+    assert (visit.previous_stage, visit.stage) == ("phone", "home_visit")
+    actions = PlannedAction.objects.filter(account_id="VISIT").order_by("as_of")
+    assert [(a.as_of, a.kind, a.status) for a in actions] == [
+        (AS_OF, "call_task", ActionStatus.CANCELLED),
+        (AS_OF + timedelta(days=1), "visit_proposal", ActionStatus.PLANNED),
+    ]
+    assert actions[0].cancelled_reason == f"stage changed on {AS_OF + timedelta(days=1)}"
+    remind = PlannedAction.objects.filter(account_id="REMIND", as_of=AS_OF + timedelta(days=1))
+    assert sorted(remind.values_list("channel", flat=True)) == ["app", "email", "sms"]  # day 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dry_run_writes_nothing(tmp_path):
+    small_portfolio(tmp_path)
+    result = domain.run_nightly(AS_OF, by="test", dry_run=True)
+
+    assert (result.accounts, result.stages["phone"]) == (4, 2)
+    assert (
+        Decision.objects.count() == PlannedAction.objects.count() == NightlyRun.objects.count() == 0
+    )
+
+
+@pytest.mark.django_db
+def test_publishing_versions_a_strategy_with_author_and_diff():
+    first = domain.active_version()
+    text = first.document.replace(
+        "dpd >= 90 AND overdue_amount >= 3000", "dpd >= 75 AND overdue_amount >= 3000"
+    )
+    second = domain.publish_strategy(text, by="li.strategy", note="visit from 75 days")
+    again = domain.publish_strategy(text, by="someone.else")
+
+    assert (first.label, first.author) == ("default@1", "system")
+    assert (second.label, second.author, again.pk) == ("default@2", "li.strategy", second.pk)
+    assert '-        when: "dpd >= 90 AND overdue_amount >= 3000"' in second.diff
+    assert '+        when: "dpd >= 75 AND overdue_amount >= 3000"' in second.diff
+    assert domain.active_version() == second
+    assert StrategyVersion.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_an_invalid_strategy_file_is_refused_by_the_command_with_every_error(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(domain.DEFAULT_STRATEGY.read_text().replace('"dpd >= 31"', '"dpd >= salary"'))
+    with pytest.raises(CommandError) as refused:
+        call_command("strategy", "publish", str(bad))
+    assert "rule phone.dpd_31 (line 1, column 8): unknown feature 'salary'" in str(refused.value)
+    assert StrategyVersion.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_strategy_diff_prints_the_from_to_matrix(tmp_path, capsys):
+    small_portfolio(tmp_path)
+    new = tmp_path / "new.yaml"
+    new.write_text(
+        domain.DEFAULT_STRATEGY.read_text().replace(
+            "dpd >= 90 AND overdue_amount", "dpd >= 40 AND overdue_amount"
+        )
+    )
+    call_command("strategy", "diff", "active", str(new), "--as-of", AS_OF.isoformat())
+    out = capsys.readouterr().out.splitlines()
+    header = out[1].split()
+    matrix = {
+        line.split()[0]: dict(zip(header, line.split()[1:], strict=True)) for line in out[2:-1]
+    }
+    assert matrix["phone"] == {
+        "pre_due": "0",
+        "reminder": "0",
+        "phone": "0",
+        "home_visit": "2",
+    }
+    assert out[-1] == "2 of 4 accounts change stage"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_payment_that_settles_cancels_every_pending_action_at_once(tmp_path, client):
+    small_portfolio(tmp_path)
+    domain.run_nightly(AS_OF, by="test")
+    user = User.objects.create_user("cashier")
+    user.user_permissions.add(Permission.objects.get(codename="post_payment"))
+    _, token = ApiToken.issue(user, name="test")
+    paid_at = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+    response = client.post(
+        "/api/payments",
+        {"account_id": "PHONE", "amount": "5000.00", "paid_at": paid_at.isoformat()},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "k1"},
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["account_status"] == "settled"
+    today = timezone.localdate(timezone.now(), ZoneInfo("Asia/Shanghai"))
+    decision = Decision.objects.get(account_id="PHONE", as_of=today)
+    assert (decision.stage, decision.engine) == ("none", "realtime")
+    assert list(
+        PlannedAction.objects.filter(account_id="PHONE").values_list("status", flat=True)
+    ) == [ActionStatus.CANCELLED]
+    assert PlannedAction.objects.filter(status=ActionStatus.PLANNED).count() == 3

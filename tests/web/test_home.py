@@ -95,3 +95,20 @@ def test_ensure_demo_logins_twice_creates_no_duplicates():
     assert collector.check_password("new-phone_collector")
     role = next(r for r in ROLES if r.code == "phone_collector")
     assert collector.groups.get().permissions.count() == len(role.permissions)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_home_shows_the_stages_of_the_latest_nightly_run(client, portfolio_dir):
+    from datetime import date
+
+    from doorstep.strategy.domain import run_nightly
+
+    import_portfolio(portfolio_dir)
+    run_nightly(date(2026, 11, 20), by="test")
+
+    html = client.get("/", headers={"Accept-Language": "en"}).content.decode()
+
+    assert "Collection stages decided for 2026-11-20" in html
+    # A0001 and A0003 owe ¥3,000 or more after 180 days; A0004 has a complaint open.
+    assert '<tr><td title="legal">agency placement or legal referral</td><td>2</td>' in html
+    assert '<tr><td title="suspended">suspended</td><td>1</td>' in html

@@ -177,3 +177,25 @@ def export_rows(as_of: date):
             account, day.isoformat(), stage, prev, trig or "", blocked or "", zh, en,
             f"{name}@{version}", arm, dpd, yuan(od), yuan(os_), eng,
         )  # fmt: skip
+
+
+def latest_stage_counts() -> tuple[date | None, list[tuple[str, int, int]]]:
+    """The most recent decision date and, per stage, accounts and overdue cents on it."""
+    from django.db.models import Count, Sum
+
+    latest = Decision.objects.order_by("-as_of").values_list("as_of", flat=True).first()
+    if latest is None:
+        return None, []
+    rows = (
+        Decision.objects.filter(as_of=latest)
+        .values("stage")
+        .annotate(accounts=Count("id"), overdue=Sum("overdue_cents"))
+        .order_by("stage")
+    )
+    order = ["none", "pre_due", "reminder", "phone", "home_visit", "legal", "suspended",
+             "arrangement"]  # fmt: skip
+    lines = sorted(
+        ((r["stage"], r["accounts"], r["overdue"] or 0) for r in rows),
+        key=lambda line: order.index(line[0]),
+    )
+    return latest, lines

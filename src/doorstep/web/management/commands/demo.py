@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from doorstep.intake.importer import import_portfolio
 from doorstep.ledger.models import Account
+from doorstep.strategy.domain import run_nightly
+from doorstep.strategy.models import Decision
 from doorstep.synth import generate_portfolio
 from doorstep.web.domain import ensure_demo_logins
 
@@ -35,6 +37,14 @@ class Command(BaseCommand):
             )
         else:
             self._load(accounts, seed)
+        yesterday = timezone.localdate() - timedelta(days=1)
+        if not Decision.objects.filter(as_of=yesterday).exists():
+            result = run_nightly(yesterday, by="demo")
+            self.stdout.write(
+                f"nightly run as of {yesterday}: {result.accounts:,} accounts decided, "
+                f"{result.actions:,} actions planned in {result.seconds:.1f} s "
+                f"(doorstep explain ACCOUNT_ID --as-of {yesterday} says why)"
+            )
         logins = ensure_demo_logins(lambda role: f"demo-{role}")
         self.stdout.write("\nDemo logins (local demo only; change or remove before real use):")
         for label, username, password in logins:

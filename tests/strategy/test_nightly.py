@@ -202,3 +202,67 @@ def test_a_payment_that_settles_cancels_every_pending_action_at_once(tmp_path, c
         PlannedAction.objects.filter(account_id="PHONE").values_list("status", flat=True)
     ) == [ActionStatus.CANCELLED]
     assert PlannedAction.objects.filter(status=ActionStatus.PLANNED).count() == 3
+
+
+def staff_token(*codenames: str) -> str:
+    user = User.objects.create_user("staff")
+    for codename in codenames:
+        user.user_permissions.add(Permission.objects.get(codename=codename))
+    return ApiToken.issue(user, name="test")[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dispute_suspends_the_account_and_cancels_its_actions_at_once(tmp_path, client):
+    small_portfolio(tmp_path)
+    domain.run_nightly(AS_OF, by="test")
+    token = staff_token("add_hold")
+
+    response = client.post(
+        "/api/accounts/PHONE/holds",
+        {"kind": "dispute", "since": "2026-11-21"},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["stage"] == "suspended"
+    assert response.json()["triggers"] == ["phone.dpd_31", "suspended.hold"]
+    assert list(
+        PlannedAction.objects.filter(account_id="PHONE").values_list("status", flat=True)
+    ) == [ActionStatus.CANCELLED]
+    again = client.post(
+        "/api/accounts/PHONE/holds",
+        {"kind": "dispute", "since": "2026-11-21"},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert (again.status_code, again.json()["code"]) == (409, "hold.duplicate")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_wrong_number_on_an_unreached_account_makes_it_lost_and_proposes_a_visit(
+    tmp_path, client
+):
+    small_portfolio(tmp_path)
+    token = staff_token("add_contact")
+    headers = {"Authorization": f"Bearer {token}"}
+
+    bad = client.post(
+        "/api/accounts/PHONE/contacts",
+        {"channel": "sms", "outcome": "reached", "at": "2026-11-21T10:00:00+08:00"},
+        content_type="application/json",
+        headers=headers,
+    )
+    response = client.post(
+        "/api/accounts/PHONE/contacts",
+        {"channel": "call", "outcome": "wrong_number", "at": "2026-11-21T10:00:00+08:00"},
+        content_type="application/json",
+        headers=headers,
+    )
+
+    assert (bad.status_code, bad.json()["code"]) == (422, "contact.outcome")
+    assert response.status_code == 201, response.content
+    assert response.json()["stage"] == "home_visit"
+    assert "home_visit.lost_contact" in response.json()["triggers"]
+    proposal = PlannedAction.objects.get(account_id="PHONE", kind="visit_proposal")
+    assert (proposal.status, proposal.stage) == (ActionStatus.PLANNED, "home_visit")

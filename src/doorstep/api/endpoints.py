@@ -11,8 +11,9 @@ from ninja.errors import HttpError
 from ninja.security import HttpBearer, SessionAuth
 
 from doorstep.api.models import ApiToken
+from doorstep.contact.errors import ContactRejected
 from doorstep.ledger.enums import EntrySource
-from doorstep.ledger.errors import IdempotencyConflict, PaymentRejected
+from doorstep.ledger.errors import HoldRejected, IdempotencyConflict, PaymentRejected
 from doorstep.ledger.models import Account
 from doorstep.money import cents, yuan
 from doorstep.strategy import domain as strategy_domain
@@ -224,3 +225,89 @@ def account_decision(
         else None,
         stored=strategy_queries.stored_decision(account_id, e.as_of) is not None,
     )
+
+
+class StageOut(Schema):
+    account_id: str
+    as_of: date
+    stage: str
+    triggers: list[str]
+    blocked_by: list[str]
+    reasons_zh: str
+    reasons_en: str
+
+
+def _stage(decision) -> StageOut:
+    return StageOut(
+        account_id=decision.account_id,
+        as_of=decision.as_of,
+        stage=decision.stage,
+        triggers=decision.trigger_list,
+        blocked_by=decision.blocked_list,
+        reasons_zh=decision.reasons_zh,
+        reasons_en=decision.reasons_en,
+    )
+
+
+class ContactIn(Schema):
+    channel: str = Field(description="sms | email | app | call | visit")
+    outcome: str = Field(description="delivered | reached | no_answer | unreachable | …")
+    at: datetime = Field(description="ISO 8601 with UTC offset")
+    ptp_amount: Decimal | None = Field(None, gt=0, max_digits=15, decimal_places=2)
+    ptp_date: date | None = None
+
+
+_CONTACT_STATUS = {"contact.no_account": 404}
+
+
+@api.post(
+    "/accounts/{account_id}/contacts",
+    response={201: StageOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Record a contact outcome; the account's stage is re-evaluated at once",
+)
+def record_contact(request: HttpRequest, account_id: str, body: ContactIn):
+    if not request.user.has_perm("contact.add_contact"):
+        raise HttpError(403, "not allowed to record contacts")
+    try:
+        decision = strategy_domain.record_contact_outcome(
+            account_id,
+            by=request.user.get_username(),
+            at=body.at,
+            channel=body.channel,
+            outcome=body.outcome,
+            ptp_amount_cents=cents(body.ptp_amount) if body.ptp_amount is not None else None,
+            ptp_date=body.ptp_date,
+        )
+    except ContactRejected as exc:
+        return Status(
+            _CONTACT_STATUS.get(exc.code, 422), ErrorOut(code=exc.code, detail=exc.message)
+        )
+    return Status(201, _stage(decision))
+
+
+class HoldIn(Schema):
+    kind: str = Field(description="dispute | complaint | cease_visit | visit_declined | …")
+    since: date
+    until: date | None = None
+
+
+@api.post(
+    "/accounts/{account_id}/holds",
+    response={201: StageOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Open a hold; the account's stage is re-evaluated at once",
+)
+def place_hold(request: HttpRequest, account_id: str, body: HoldIn):
+    if not request.user.has_perm("ledger.add_hold"):
+        raise HttpError(403, "not allowed to place holds")
+    try:
+        decision = strategy_domain.place_account_hold(
+            account_id,
+            by=request.user.get_username(),
+            kind=body.kind,
+            since=body.since,
+            until=body.until,
+        )
+    except HoldRejected as exc:
+        status = {"hold.no_account": 404, "hold.duplicate": 409}.get(exc.code, 422)
+        return Status(status, ErrorOut(code=exc.code, detail=exc.message))
+    return Status(201, _stage(decision))

@@ -20,6 +20,8 @@ class Contact(models.Model):
     ptp_amount_cents = models.BigIntegerField(null=True, blank=True)
     ptp_date = models.DateField(null=True, blank=True)
     source = models.CharField(max_length=16, default="import")
+    # Who recorded it (a staff username, a channel adapter); empty for imported history.
+    recorded_by = models.CharField(max_length=150, default="", db_default="", blank=True)
 
     class Meta:
         ordering = ["account_id", "at"]

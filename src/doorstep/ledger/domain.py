@@ -11,9 +11,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from doorstep.ledger.enums import AccountStatus, EntryKind, EntrySource
-from doorstep.ledger.errors import IdempotencyConflict, PaymentRejected
-from doorstep.ledger.models import Account, IdempotencyRecord, LedgerEntry
+from doorstep.ledger.enums import AccountStatus, EntryKind, EntrySource, HoldKind
+from doorstep.ledger.errors import HoldRejected, IdempotencyConflict, PaymentRejected
+from doorstep.ledger.models import Account, Hold, IdempotencyRecord, LedgerEntry
 from doorstep.ledger.queries import days_before_as_of_sql
 from doorstep.money import yuan
 
@@ -408,3 +408,22 @@ WHERE {penalty} > 0
         )
         cursor.execute(sql, params)
     return ChargesPosted(late_fee_count, penalty_entries, int(penalty_cents))
+
+
+def place_hold(
+    account_id: str, *, kind: str, since: date, until: date | None = None, by: str
+) -> Hold:
+    """Open a hold on an account (a dispute, complaint, cease-visit request…). Side effects: the
+    Hold row. Re-evaluating the account is the caller's next step (strategy.domain does both).
+    Raises HoldRejected."""
+    if kind not in HoldKind.values:
+        raise HoldRejected(f"unknown hold kind {kind!r}", code="hold.kind")
+    if until is not None and until < since:
+        raise HoldRejected("until is before since", code="hold.dates")
+    with transaction.atomic():
+        account = Account.objects.select_for_update().filter(pk=account_id).first()
+        if account is None:
+            raise HoldRejected(f"no account {account_id}", code="hold.no_account")
+        if Hold.objects.filter(account=account, kind=kind, since=since).exists():
+            raise HoldRejected("this hold is already recorded", code="hold.duplicate")
+        return Hold.objects.create(account=account, kind=kind, since=since, until=until)

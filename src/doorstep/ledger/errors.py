@@ -14,3 +14,7 @@ class PaymentRejected(LedgerError):
 
 class IdempotencyConflict(LedgerError):
     """The idempotency key was used before for a different request."""
+
+
+class HoldRejected(LedgerError):
+    """A hold that cannot be placed (unknown account or kind, dates out of order, duplicate)."""

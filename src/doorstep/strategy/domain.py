@@ -18,7 +18,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from doorstep.ledger.domain import PostedPayment, post_payment
+from doorstep.contact.domain import record_contact
+from doorstep.ledger.domain import PostedPayment, place_hold, post_payment
 from doorstep.ledger.models import Account
 from doorstep.strategy import queries, snapshot
 from doorstep.strategy.engine.actions import actions_sql, due_actions
@@ -373,3 +374,19 @@ def take_payment(account_id: str, *, at: datetime | None = None, **payment) -> P
         if not posted.replayed:
             reevaluate_account(posted.account, at=at, by=payment["by"])
         return posted
+
+
+def record_contact_outcome(account_id: str, *, by: str, at: datetime, **contact) -> Decision:
+    """Record a contact and re-evaluate the account at once, in one transaction (a promise, a
+    refusal or a wrong number can change the stage). Arguments as `contact.domain.record_contact`."""
+    with transaction.atomic():
+        record_contact(account_id, by=by, at=at, **contact)
+        return reevaluate_account(account_id, at=timezone.now(), by=by)
+
+
+def place_account_hold(account_id: str, *, by: str, **hold) -> Decision:
+    """Open a hold and re-evaluate the account at once, in one transaction: a dispute or complaint
+    suspends it and cancels its planned actions before commit. Arguments as `ledger.place_hold`."""
+    with transaction.atomic():
+        place_hold(account_id, by=by, **hold)
+        return reevaluate_account(account_id, at=timezone.now(), by=by)

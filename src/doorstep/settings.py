@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "doorstep.ledger",
     "doorstep.contact",
     "doorstep.intake",
+    "doorstep.compliance",
     "doorstep.strategy",
     "doorstep.api",
     "doorstep.web",

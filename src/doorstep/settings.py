@@ -134,3 +134,8 @@ LOGGING = {
 # (the shipped default is published on first use). DuckDB threads for the nightly run.
 DOORSTEP_STRATEGY = os.environ.get("DOORSTEP_STRATEGY", "default")
 DOORSTEP_DUCKDB_THREADS = int(os.environ.get("DOORSTEP_DUCKDB_THREADS", "2"))
+
+# The compliance rule pack in force (src/doorstep/compliance/packs/NAME.yaml) and how long a
+# permit from the guard stays valid after its planned time.
+DOORSTEP_RULE_PACK = os.environ.get("DOORSTEP_RULE_PACK", "cn-default")
+DOORSTEP_PERMIT_MINUTES = int(os.environ.get("DOORSTEP_PERMIT_MINUTES", "30"))

@@ -253,12 +253,19 @@ def test_a_wrong_number_on_an_unreached_account_makes_it_lost_and_proposes_a_vis
         content_type="application/json",
         headers=headers,
     )
-    response = client.post(
-        "/api/accounts/PHONE/contacts",
-        {"channel": "call", "outcome": "wrong_number", "at": "2026-11-21T10:00:00+08:00"},
+    permit = client.post(
+        "/api/accounts/PHONE/permits",
+        {"channel": "call", "planned_at": "2026-11-21T10:00:00+08:00"},
         content_type="application/json",
         headers=headers,
-    )
+    ).json()["permit_id"]
+    response = client.post(
+        "/api/accounts/PHONE/contacts",
+        {"channel": "call", "outcome": "wrong_number", "at": "2026-11-21T10:00:00+08:00",
+         "permit_id": permit},
+        content_type="application/json",
+        headers=headers,
+    )  # fmt: skip
 
     assert (bad.status_code, bad.json()["code"]) == (422, "contact.outcome")
     assert response.status_code == 201, response.content

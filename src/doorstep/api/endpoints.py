@@ -11,6 +11,10 @@ from ninja.errors import HttpError
 from ninja.security import HttpBearer, SessionAuth
 
 from doorstep.api.models import ApiToken
+from doorstep.compliance import domain as compliance
+from doorstep.compliance.engine.checks import Action
+from doorstep.compliance.engine.pack import CHANNELS
+from doorstep.compliance.models import Refusal
 from doorstep.contact.errors import ContactRejected
 from doorstep.ledger.enums import EntrySource
 from doorstep.ledger.errors import HoldRejected, IdempotencyConflict, PaymentRejected
@@ -255,6 +259,9 @@ class ContactIn(Schema):
     at: datetime = Field(description="ISO 8601 with UTC offset")
     ptp_amount: Decimal | None = Field(None, gt=0, max_digits=15, decimal_places=2)
     ptp_date: date | None = None
+    direction: str = Field("outbound", description="outbound (needs permit_id) | inbound")
+    permit_id: str | None = Field(None, description="the guard's permit the contact was made on")
+    third_party_id: str | None = None
 
 
 _CONTACT_STATUS = {"contact.no_account": 404}
@@ -277,6 +284,9 @@ def record_contact(request: HttpRequest, account_id: str, body: ContactIn):
             outcome=body.outcome,
             ptp_amount_cents=cents(body.ptp_amount) if body.ptp_amount is not None else None,
             ptp_date=body.ptp_date,
+            direction=body.direction,
+            permit_id=body.permit_id,
+            third_party_id=body.third_party_id,
         )
     except ContactRejected as exc:
         return Status(
@@ -311,3 +321,74 @@ def place_hold(request: HttpRequest, account_id: str, body: HoldIn):
         status = {"hold.no_account": 404, "hold.duplicate": 409}.get(exc.code, 422)
         return Status(status, ErrorOut(code=exc.code, detail=exc.message))
     return Status(201, _stage(decision))
+
+
+class PermitIn(Schema):
+    channel: str = Field(description="sms | email | app | call | visit | letter | third_party_call")
+    purpose: str = Field("collection", description="collection | reminder | notice | locate")
+    planned_at: datetime = Field(description="ISO 8601 with UTC offset")
+    template: str | None = None
+    third_party_id: str | None = None
+
+
+class PermitOut(Schema):
+    permit_id: str
+    account_id: str
+    channel: str
+    planned_at: datetime
+    valid_until: datetime
+    pack: str
+
+
+class RefusalOut(Schema):
+    rule_id: str
+    source: str
+    citation: str
+    reason: str
+    pack: str
+
+
+@api.post(
+    "/accounts/{account_id}/permits",
+    response={201: PermitOut, 403: RefusalOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Ask the compliance guard before contacting a borrower: a permit, or the rule that refuses",
+)
+def request_permit(request: HttpRequest, account_id: str, body: PermitIn, lang: str = "zh"):
+    if not request.user.has_perm("contact.add_contact"):
+        raise HttpError(403, "not allowed to contact borrowers")
+    if body.planned_at.tzinfo is None:
+        return Status(422, ErrorOut(code="permit.naive_time", detail="planned_at needs an offset"))
+    if body.channel not in CHANNELS:
+        return Status(
+            422, ErrorOut(code="permit.channel", detail=f"unknown channel {body.channel}")
+        )
+    account = Account.objects.filter(pk=account_id).only("borrower_id").first()
+    if account is None:
+        return Status(404, ErrorOut(code="permit.no_account", detail=f"no account {account_id}"))
+    result = compliance.authorize(
+        Action(
+            account_id=account_id,
+            borrower_id=account.borrower_id,
+            channel=body.channel,
+            purpose=body.purpose,
+            actor=request.user.get_username(),
+            planned_at=body.planned_at,
+            template=body.template,
+            third_party_id=body.third_party_id,
+        )
+    )
+    if isinstance(result, Refusal):
+        return Status(
+            403,
+            RefusalOut(
+                rule_id=result.rule_id, source=result.source, citation=result.citation,
+                reason=result.reason_en if lang == "en" else result.reason_zh, pack=result.pack,
+            ),
+        )  # fmt: skip
+    return Status(
+        201,
+        PermitOut(
+            permit_id=result.pk, account_id=account_id, channel=result.channel,
+            planned_at=result.planned_at, valid_until=result.valid_until, pack=result.pack,
+        ),
+    )  # fmt: skip

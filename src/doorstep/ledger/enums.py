@@ -48,6 +48,8 @@ class ContactChannel(models.TextChoices):
     APP = "app", _("App push")
     CALL = "call", _("Phone call")
     VISIT = "visit", _("Home visit")
+    LETTER = "letter", _("Letter")
+    THIRD_PARTY_CALL = "third_party_call", _("Call to a borrower-supplied contact")
 
 
 class ContactOutcome(models.TextChoices):

@@ -1,0 +1,143 @@
+"""The guard: `authorize` is the only way to a Permit, and every refusal is recorded.
+
+A channel adapter, a collector's call, a visit or a placement needs a Permit (contact.Permit);
+`contact.domain.record_contact` will not record an outbound contact without one. Refusals name the
+rule, its source and citation, and a reason in both languages.
+"""
+
+import uuid
+from datetime import datetime, timedelta
+from functools import cache
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from doorstep.compliance.engine.checks import Action, Verdict, evaluate
+from doorstep.compliance.engine.pack import Pack, load_pack
+from doorstep.compliance.models import Refusal
+from doorstep.compliance.queries import context_for
+from doorstep.contact.models import Permit
+from doorstep.ledger.models import Account, Borrower
+
+
+class NoSuchAccount(LookupError):
+    code = "compliance.no_account"
+
+
+@cache
+def active_pack() -> Pack:
+    return load_pack(settings.DOORSTEP_RULE_PACK)
+
+
+def check(action: Action, *, now: datetime | None = None) -> Verdict:
+    """Would the guard allow it? Records nothing (the dry check)."""
+    account = _account(action.account_id)
+    return evaluate(active_pack(), action, context_for(action, account, now=now))
+
+
+def authorize(action: Action, *, now: datetime | None = None) -> Permit | Refusal:
+    """Check one planned action against the active pack. Side effects: a Permit (valid from the
+    planned time for DOORSTEP_PERMIT_MINUTES) or a Refusal row. The borrower row is locked so two
+    collectors asking at once cannot both slip under a cap."""
+    now = now or timezone.now()
+    pack = active_pack()
+    with transaction.atomic():
+        account = _account(action.account_id)
+        Borrower.objects.select_for_update().filter(pk=account.borrower_id).first()
+        verdict = evaluate(pack, action, context_for(action, account, now=now))
+        if verdict.allowed:
+            return Permit.objects.create(
+                id=f"p-{uuid.uuid4().hex}",
+                account=account,
+                borrower_id=account.borrower_id,
+                channel=action.channel,
+                purpose=action.purpose,
+                template=action.template or "",
+                third_party_id=action.third_party_id,
+                actor=action.actor,
+                planned_at=action.planned_at,
+                valid_until=action.planned_at + timedelta(minutes=settings.DOORSTEP_PERMIT_MINUTES),
+                pack=pack.label,
+                issued_at=now,
+            )
+        rule = verdict.rule
+        return Refusal.objects.create(
+            at=now,
+            account=account,
+            borrower_id=account.borrower_id,
+            channel=action.channel,
+            purpose=action.purpose,
+            template=action.template or "",
+            actor=action.actor,
+            planned_at=action.planned_at,
+            pack=pack.label,
+            rule_id=rule.id,
+            source=rule.source,
+            citation=rule.citation,
+            reason_en=rule.reason.en,
+            reason_zh=rule.reason.zh,
+        )
+
+
+def _account(account_id: str) -> Account:
+    account = Account.objects.select_related("borrower__region").filter(pk=account_id).first()
+    if account is None:
+        raise NoSuchAccount(f"no account {account_id}")
+    return account
+
+
+class TemplateRejected(ValueError):
+    code = "template.rejected"
+
+
+@cache
+def forbidden_phrases() -> dict[str, list[str]]:
+    import yaml
+
+    from doorstep.compliance.engine.pack import PACKS_DIR
+
+    data = yaml.safe_load((PACKS_DIR / "phrases.yaml").read_text(encoding="utf-8"))
+    return {kind: [p for lang in langs.values() for p in lang] for kind, langs in data.items()}
+
+
+def forbidden_in(text: str) -> list[tuple[str, str]]:
+    """(kind, phrase) of every forbidden phrase in `text`, case-insensitive."""
+    lowered = text.lower()
+    return [
+        (kind, phrase)
+        for kind, phrases in forbidden_phrases().items()
+        for phrase in phrases
+        if phrase.lower() in lowered
+    ]
+
+
+def review_template(template_id: int, *, by: str, approve: bool, note: str = "", at=None):
+    """Approve or reject a draft template. A template with a forbidden phrase cannot be approved,
+    and nobody approves their own. Side effects: the template's status, reviewer and time; an
+    approved version retires the code's earlier approved version for that channel and language.
+    Raises TemplateRejected."""
+    from doorstep.contact.models import Template, TemplateStatus
+
+    at = at or timezone.now()
+    with transaction.atomic():
+        template = Template.objects.select_for_update().get(pk=template_id)
+        if template.status != TemplateStatus.DRAFT:
+            raise TemplateRejected(f"only a draft can be reviewed (this one is {template.status})")
+        if approve:
+            if template.created_by == by:
+                raise TemplateRejected("a template is approved by someone other than its author")
+            found = forbidden_in(template.body)
+            if found:
+                listed = ", ".join(f"{phrase} ({kind})" for kind, phrase in found)
+                raise TemplateRejected(f"the template contains forbidden wording: {listed}")
+            Template.objects.filter(
+                code=template.code,
+                channel=template.channel,
+                language=template.language,
+                status=TemplateStatus.APPROVED,
+            ).update(status=TemplateStatus.RETIRED)
+        template.status = TemplateStatus.APPROVED if approve else TemplateStatus.REJECTED
+        template.reviewed_by, template.reviewed_at, template.review_note = by, at, note
+        template.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
+        return template

@@ -5,7 +5,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-BENCHMARKS = ("ledger",)
+BENCHMARKS = ("ledger", "compliance")
 
 
 class Command(BaseCommand):

@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "doorstep.audit",
     "doorstep.ledger",
     "doorstep.contact",
     "doorstep.intake",
@@ -133,3 +134,7 @@ LOGGING = {
 # (the shipped default is published on first use). DuckDB threads for the nightly run.
 DOORSTEP_STRATEGY = os.environ.get("DOORSTEP_STRATEGY", "default")
 DOORSTEP_DUCKDB_THREADS = int(os.environ.get("DOORSTEP_DUCKDB_THREADS", "2"))
+
+# The audit trail's anchor file (`doorstep audit anchor` appends the chain's head to it); by
+# default one file per database under the var dir. Keep a copy off the database's machine.
+DOORSTEP_AUDIT_ANCHOR_FILE = os.environ.get("DOORSTEP_AUDIT_ANCHOR_FILE", "")

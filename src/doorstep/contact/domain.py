@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
+from doorstep.audit.domain import record
 from doorstep.contact.errors import ContactRejected
 from doorstep.contact.models import Contact
 from doorstep.ledger.enums import ContactChannel, ContactOutcome
@@ -26,7 +27,8 @@ def record_contact(
     ptp_date: date | None = None,
 ) -> Contact:
     """Record a message, call or visit and its outcome, true and complete. Side effects: the
-    Contact row (source = who recorded it). Raises ContactRejected."""
+    Contact row (source = who recorded it); an audit entry (contact.recorded). Raises
+    ContactRejected."""
     if channel not in ContactChannel.values:
         raise ContactRejected(f"unknown channel {channel!r}", code="contact.channel")
     if outcome not in ContactOutcome.values:
@@ -63,7 +65,7 @@ def record_contact(
                 )
             if ptp_date < local_day:
                 raise ContactRejected("the promised date is in the past", code="contact.promise")
-        return Contact.objects.create(
+        contact = Contact.objects.create(
             id=f"k-{uuid.uuid4().hex}",
             account=account,
             at=at,
@@ -74,3 +76,17 @@ def record_contact(
             source="staff",
             recorded_by=by,
         )
+        record(
+            "contact.recorded",
+            actor=by,
+            obj=account,
+            data={
+                "contact": contact.pk,
+                "channel": channel,
+                "outcome": outcome,
+                "at": at,
+                "ptp_amount_cents": ptp_amount_cents,
+                "ptp_date": ptp_date,
+            },
+        )
+        return contact

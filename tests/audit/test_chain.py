@@ -315,3 +315,16 @@ def test_anchor_command_refuses_a_broken_chain(anchor_file):
 
     assert AuditAnchor.objects.count() == 0
     assert not anchor_file.exists()
+
+
+def test_the_hash_input_is_the_json_array_of_the_fields():
+    import hashlib
+
+    at = datetime(2026, 11, 22, 4, 0, 0, 7, tzinfo=UTC)
+    data = '{"note":"还款 \\"quoted\\"\\n","x":1}'
+    fields = [12, "2026-11-22T04:00:00.000007Z", "张三", "payment.posted", "", "A\\1", data]
+    expected = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+
+    digest = entry_hash("ab" * 32, 12, at, "张三", "payment.posted", "", "A\\1", data)
+
+    assert digest == hashlib.sha256(f"{'ab' * 32}\n{expected}".encode()).hexdigest()

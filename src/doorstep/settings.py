@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "doorstep.audit",
     "doorstep.ledger",
     "doorstep.contact",
     "doorstep.intake",
@@ -139,3 +140,6 @@ DOORSTEP_DUCKDB_THREADS = int(os.environ.get("DOORSTEP_DUCKDB_THREADS", "2"))
 # permit from the guard stays valid after its planned time.
 DOORSTEP_RULE_PACK = os.environ.get("DOORSTEP_RULE_PACK", "cn-default")
 DOORSTEP_PERMIT_MINUTES = int(os.environ.get("DOORSTEP_PERMIT_MINUTES", "30"))
+# The audit trail's anchor file (`doorstep audit anchor` appends the chain's head to it); by
+# default one file per database under the var dir. Keep a copy off the database's machine.
+DOORSTEP_AUDIT_ANCHOR_FILE = os.environ.get("DOORSTEP_AUDIT_ANCHOR_FILE", "")

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
+from doorstep.audit.domain import record
 from doorstep.contact.errors import ContactRejected
 from doorstep.contact.models import Contact, Permit, Template
 from doorstep.ledger.enums import ContactChannel, ContactOutcome
@@ -31,7 +32,8 @@ def record_contact(
     """Record a message, call or visit and its outcome, true and complete. An outbound contact
     must have been made on the guard's permit (compliance.domain.authorize) for this account and
     channel, at a time the permit covers; one permit, one contact. An inbound contact (the borrower
-    called) needs none. Side effects: the Contact row; the permit marked used. Raises
+    called) needs none. Side effects: the Contact row; the permit marked used; an audit entry
+    (contact.recorded). Raises
     ContactRejected."""
     if channel not in ContactChannel.values:
         raise ContactRejected(f"unknown channel {channel!r}", code="contact.channel")
@@ -77,7 +79,7 @@ def record_contact(
         if permit is not None:
             permit.used_at = timezone.now()
             permit.save(update_fields=["used_at"])
-        return Contact.objects.create(
+        contact = Contact.objects.create(
             id=f"k-{uuid.uuid4().hex}",
             account=account,
             at=at,
@@ -91,6 +93,22 @@ def record_contact(
             permit=permit,
             third_party_id=third_party_id,
         )
+        record(
+            "contact.recorded",
+            actor=by,
+            obj=account,
+            data={
+                "contact": contact.pk,
+                "channel": channel,
+                "outcome": outcome,
+                "at": at,
+                "direction": direction,
+                "permit": permit.pk if permit else None,
+                "ptp_amount_cents": ptp_amount_cents,
+                "ptp_date": ptp_date,
+            },
+        )
+        return contact
 
 
 PERMIT_EARLY = timedelta(minutes=5)

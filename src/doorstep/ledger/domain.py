@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from doorstep.audit.domain import record
 from doorstep.ledger.enums import AccountStatus, EntryKind, EntrySource, HoldKind
 from doorstep.ledger.errors import HoldRejected, IdempotencyConflict, PaymentRejected
 from doorstep.ledger.models import Account, Hold, IdempotencyRecord, LedgerEntry
@@ -46,7 +47,8 @@ def post_payment(
     at: datetime | None = None,
 ) -> PostedPayment:
     """Record money received. Side effects: a payment entry; the account's projection; the account
-    settled when nothing is left outstanding; an idempotency record when a key is given.
+    settled when nothing is left outstanding; an idempotency record when a key is given; an audit
+    entry (payment.posted; none for a replayed retry).
 
     Raises PaymentRejected (unknown or settled account, bad amount, more than is owed) and
     IdempotencyConflict (key reused for a different request).
@@ -100,6 +102,7 @@ def post_payment(
                 code="payment.overpayment",
             )
         effective_on = local_date(account, paid_at)
+        before = {"credited_cents": account.credited_cents, "status": account.status}
         entry = LedgerEntry.objects.create(
             account=account,
             kind=EntryKind.PAYMENT,
@@ -122,6 +125,22 @@ def post_payment(
             IdempotencyRecord.objects.create(
                 key=idempotency_key, fingerprint=fingerprint, entry=entry, created_at=at
             )
+        record(
+            "payment.posted",
+            actor=by,
+            obj=account,
+            at=at,
+            data={
+                "entry": entry.pk,
+                "amount_cents": amount_cents,
+                "paid_at": paid_at,
+                "effective_on": effective_on,
+                "reference": reference,
+                "source": source,
+                "before": before,
+                "after": {"credited_cents": account.credited_cents, "status": account.status},
+            },
+        )
     return PostedPayment(entry, account, replayed=False)
 
 
@@ -129,7 +148,8 @@ def reverse_entry(
     entry_id: int, *, by: str, reason: str, at: datetime | None = None
 ) -> LedgerEntry:
     """Cancel an entry by appending its negative twin. Side effects: the projection; a settled
-    account whose balance reopens becomes active again."""
+    account whose balance reopens becomes active again; an audit entry (payment.reversed, or
+    entry.reversed for a charge or waiver)."""
     at = at or timezone.now()
     with transaction.atomic():
         original = LedgerEntry.objects.select_related("account").get(pk=entry_id)
@@ -138,6 +158,11 @@ def reverse_entry(
             raise PaymentRejected("a reversal cannot itself be reversed", code="entry.reversal")
         if LedgerEntry.objects.filter(reverses=original).exists():
             raise PaymentRejected("entry is already reversed", code="entry.already_reversed")
+        before = {
+            "credited_cents": account.credited_cents,
+            "charged_cents": account.charged_cents,
+            "status": account.status,
+        }
         reversal = LedgerEntry.objects.create(
             account=account,
             kind=original.kind,
@@ -158,6 +183,25 @@ def reverse_entry(
         if account.balance_cents > 0:
             account.status, account.settled_on = AccountStatus.ACTIVE, None
         account.save(update_fields=["credited_cents", "charged_cents", "status", "settled_on"])
+        record(
+            "payment.reversed" if original.kind == EntryKind.PAYMENT else "entry.reversed",
+            actor=by,
+            obj=account,
+            at=at,
+            data={
+                "entry": original.pk,
+                "reversal": reversal.pk,
+                "kind": original.kind,
+                "amount_cents": original.amount_cents,
+                "reason": reason,
+                "before": before,
+                "after": {
+                    "credited_cents": account.credited_cents,
+                    "charged_cents": account.charged_cents,
+                    "status": account.status,
+                },
+            },
+        )
     return reversal
 
 
@@ -313,7 +357,8 @@ def assess_charges(as_of: date, *, by: str = "system", at: datetime | None = Non
     each overdue instalment's unpaid principal (principal is paid last within an instalment, so it
     is min(principal, unpaid part)). Idempotent: unique constraints allow one late fee per
     instalment and one accrual per instalment and day, so a re-run posts nothing new.
-    Side effects: charge entries; the projection of every account charged.
+    Side effects: charge entries; the projection of every account charged; one audit entry
+    (charges.assessed) with the counts.
     """
     at = at or timezone.now()
     policies = settings.DOORSTEP_CHARGES
@@ -407,6 +452,18 @@ WHERE {penalty} > 0
             "WHERE kind IN ('late_fee', 'penalty_interest') AND effective_on = %(as_of)s"
         )
         cursor.execute(sql, params)
+        # One entry per run, not per charge: the entries themselves carry the detail.
+        record(
+            "charges.assessed",
+            actor=by,
+            at=at,
+            data={
+                "as_of": as_of,
+                "late_fees": late_fee_count,
+                "penalty_entries": penalty_entries,
+                "penalty_cents": int(penalty_cents),
+            },
+        )
     return ChargesPosted(late_fee_count, penalty_entries, int(penalty_cents))
 
 
@@ -414,7 +471,7 @@ def place_hold(
     account_id: str, *, kind: str, since: date, until: date | None = None, by: str
 ) -> Hold:
     """Open a hold on an account (a dispute, complaint, cease-visit request…). Side effects: the
-    Hold row. Re-evaluating the account is the caller's next step (strategy.domain does both).
+    Hold row; an audit entry (hold.placed). Re-evaluating the account is the caller's next step (strategy.domain does both).
     Raises HoldRejected."""
     if kind not in HoldKind.values:
         raise HoldRejected(f"unknown hold kind {kind!r}", code="hold.kind")
@@ -426,4 +483,11 @@ def place_hold(
             raise HoldRejected(f"no account {account_id}", code="hold.no_account")
         if Hold.objects.filter(account=account, kind=kind, since=since).exists():
             raise HoldRejected("this hold is already recorded", code="hold.duplicate")
-        return Hold.objects.create(account=account, kind=kind, since=since, until=until)
+        hold = Hold.objects.create(account=account, kind=kind, since=since, until=until)
+        record(
+            "hold.placed",
+            actor=by,
+            obj=account,
+            data={"hold": hold.pk, "kind": kind, "since": since, "until": until},
+        )
+        return hold

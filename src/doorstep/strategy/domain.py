@@ -7,6 +7,7 @@ same date. A run killed half-way leaves the previous state untouched; re-running
 """
 
 import difflib
+import hashlib
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from doorstep.audit.domain import record
 from doorstep.contact.domain import record_contact
 from doorstep.ledger.domain import PostedPayment, place_hold, post_payment
 from doorstep.ledger.models import Account
@@ -34,7 +36,8 @@ DEFAULT_STRATEGY = Path(__file__).with_name("default.yaml")
 
 def publish_strategy(text: str, *, by: str, note: str = "", at: datetime | None = None):
     """Validate a document and store it as the next version of its name (a no-op when it equals
-    the newest). Raises StrategyInvalid with every error. Side effects: a StrategyVersion row."""
+    the newest). Raises StrategyInvalid with every error. Side effects: a StrategyVersion row and
+    an audit entry (strategy.published)."""
     strategy = load_strategy(text)
     name = strategy.document.name
     with transaction.atomic():
@@ -55,7 +58,7 @@ def publish_strategy(text: str, *, by: str, note: str = "", at: datetime | None 
                 tofile=f"{name}@{(latest.version if latest else 0) + 1}",
             )
         )
-        return StrategyVersion.objects.create(
+        created = StrategyVersion.objects.create(
             name=name,
             version=(latest.version if latest else 0) + 1,
             document=text,
@@ -64,6 +67,19 @@ def publish_strategy(text: str, *, by: str, note: str = "", at: datetime | None 
             note=note,
             created_at=at or timezone.now(),
         )
+        record(
+            "strategy.published",
+            actor=by,
+            obj=created,
+            at=created.created_at,
+            data={
+                "name": name,
+                "version": created.version,
+                "note": note,
+                "document_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            },
+        )
+        return created
 
 
 def active_version() -> StrategyVersion:
@@ -130,7 +146,8 @@ def run_nightly(
     """Decide every account's stage as of `as_of` and plan the actions due.
 
     Side effects (not on a dry run): the decisions and planned actions of `as_of` replaced;
-    planned actions of earlier days cancelled where the account's stage changed; a NightlyRun row.
+    planned actions of earlier days cancelled where the account's stage changed; a NightlyRun row;
+    one audit entry (nightly.completed) with the counts and a digest of the date's decisions.
     `fail_after_writing_decisions` exists for the test of a run killed half-way.
     """
     version = version or active_version()
@@ -157,13 +174,29 @@ def run_nightly(
         )
     seconds = time.perf_counter() - started
     if run is not None:
-        NightlyRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.DONE,
-            finished_at=timezone.now(),
-            accounts=accounts,
-            actions=actions,
-            seconds=round(seconds, 3),
-        )
+        rows, digest = queries.decisions_digest(as_of)
+        with transaction.atomic():
+            NightlyRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.DONE,
+                finished_at=timezone.now(),
+                accounts=accounts,
+                actions=actions,
+                seconds=round(seconds, 3),
+            )
+            record(
+                "nightly.completed",
+                actor=by,
+                obj=run,
+                data={
+                    "as_of": as_of,
+                    "engine": engine,
+                    "strategy": version.label,
+                    "accounts": accounts,
+                    "actions": actions,
+                    "stages": stages,
+                    "decisions": {"rows": rows, "sha256": digest},
+                },
+            )
     return NightlyResult(
         as_of,
         engine,
@@ -299,7 +332,8 @@ def reevaluate_account(account: Account | str, *, at: datetime, by: str) -> Deci
     Called after a payment, a contact outcome, a new hold or a declined visit, inside the caller's
     transaction. Side effects: the account's decision for today (its region's date) replaced;
     on a change of stage, pending actions of the old stage cancelled (all of them when the account
-    left collections) and the new stage's on-entry actions planned.
+    left collections) and the new stage's on-entry actions planned; an audit entry
+    (decision.realtime: from and to stage, actions cancelled).
     """
     version = active_version()
     strategy = compiled(version)
@@ -330,12 +364,15 @@ def reevaluate_account(account: Account | str, *, at: datetime, by: str) -> Deci
             "engine": Engine.REALTIME,
         }
         saved, _ = Decision.objects.update_or_create(account=account, as_of=as_of, defaults=fields)
+        cancelled = 0
         if decision.stage != leaving:
-            PlannedAction.objects.filter(account=account, status=ActionStatus.PLANNED).exclude(
-                stage=decision.stage
-            ).update(
-                status=ActionStatus.CANCELLED,
-                cancelled_reason=f"stage changed to {decision.stage} by {by}",
+            cancelled = (
+                PlannedAction.objects.filter(account=account, status=ActionStatus.PLANNED)
+                .exclude(stage=decision.stage)
+                .update(
+                    status=ActionStatus.CANCELLED,
+                    cancelled_reason=f"stage changed to {decision.stage} by {by}",
+                )
             )
             if decision.stage != Stage.NONE:
                 for kind, channel, template in due_actions(
@@ -349,6 +386,19 @@ def reevaluate_account(account: Account | str, *, at: datetime, by: str) -> Deci
                         template=template,
                         defaults={"stage": decision.stage},
                     )
+        record(
+            "decision.realtime",
+            actor=by,
+            obj=account,
+            at=at,
+            data={
+                "as_of": as_of,
+                "from": leaving,
+                "to": decision.stage,
+                "cancelled_actions": cancelled,
+                "strategy": version.label,
+            },
+        )
         return saved
 
 

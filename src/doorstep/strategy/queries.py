@@ -4,6 +4,10 @@ import hashlib
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db import connection
+from django.db.models.functions import Collate
+
+from doorstep.audit.domain import digest_query
 from doorstep.contact.models import Contact
 from doorstep.ledger.models import Account, Hold, Instalment, LedgerEntry
 from doorstep.strategy.engine.account import (
@@ -177,6 +181,26 @@ def export_rows(as_of: date):
             account, day.isoformat(), stage, prev, trig or "", blocked or "", zh, en,
             f"{name}@{version}", arm, dpd, yuan(od), yuan(os_), eng,
         )  # fmt: skip
+
+
+# What a decision says (not which run or engine wrote it): equal decisions, equal digest.
+DIGEST_COLUMNS = (
+    "account_id", "as_of", "stage", "previous_stage", "triggers", "blocked_by", "reasons_en",
+    "reasons_zh", "arm", "dpd", "overdue_cents", "outstanding_cents", "strategy_id",
+)  # fmt: skip
+
+
+def decisions_digest(as_of: date) -> tuple[int, str]:
+    """(rows, sha256) of a date's decisions in account order (byte order, the same on SQLite and
+    PostgreSQL), streamed: the nightly run's audit entry vouches for exactly these rows."""
+    collation = "C" if connection.vendor == "postgresql" else "BINARY"
+    rows = (
+        Decision.objects.filter(as_of=as_of)
+        .order_by(Collate("account_id", collation))
+        .values_list(*DIGEST_COLUMNS)
+    )
+    sql, params = rows.query.sql_with_params()
+    return digest_query(sql, params)
 
 
 def latest_stage_counts() -> tuple[date | None, list[tuple[str, int, int]]]:

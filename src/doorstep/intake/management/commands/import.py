@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from doorstep.audit.domain import record
 from doorstep.intake.importer import ImportRejected, import_portfolio, write_report
 from doorstep.intake.reading import Problems
 
@@ -40,6 +41,17 @@ class Command(BaseCommand):
             raise CommandError(
                 f"import rejected: {problems.count} problems, nothing was written"
             ) from None
+        # After the import's own transaction (importer.py owns it and would lose its SQLite
+        # journal switch inside an outer one): a crash in between loses this entry, not data.
+        record(
+            "import.completed",
+            actor=by,
+            data={
+                "directory": directory.resolve().name,
+                "rows_read": result.rows_read,
+                "rows_written": result.rows_written,
+            },
+        )
         rate = result.total_read / result.seconds if result.seconds else 0
         for name, seconds in result.seconds_by_file.items():
             if name not in result.rows_read:

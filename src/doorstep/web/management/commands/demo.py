@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from doorstep.audit.domain import anchor_path
 from doorstep.intake.importer import import_portfolio
 from doorstep.ledger.models import Account
 from doorstep.strategy.domain import run_nightly
@@ -29,6 +30,7 @@ class Command(BaseCommand):
     def handle(self, port, accounts, seed, fresh, no_serve, **options):
         call_command("migrate", interactive=False, verbosity=0)
         if fresh:
+            self._discard_audit_trail()
             call_command("flush", interactive=False, verbosity=0)
         existing = Account.objects.count()
         if existing and not fresh:
@@ -59,6 +61,15 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"\ndoorstep is at {url}  (Ctrl-C stops it)\n")
         call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, use_threading=True)
+
+    def _discard_audit_trail(self) -> None:
+        """The database refuses to delete audit entries, so a fresh demo drops the audit tables
+        (a schema owner's act, which real data never sees) and sets the old anchors aside."""
+        call_command("migrate", "audit", "zero", interactive=False, verbosity=0)
+        call_command("migrate", interactive=False, verbosity=0)
+        anchors = anchor_path()
+        if anchors.exists():
+            anchors.rename(anchors.with_suffix(f".discarded-{timezone.now():%Y%m%d%H%M%S}"))
 
     def _load(self, accounts: int, seed: int) -> None:
         # The portfolio stands as of yesterday's close, like a lender's nightly extract: nothing

@@ -131,8 +131,9 @@ def test_assessing_charges_records_one_entry_with_the_counts(portfolio):
 @pytest.mark.django_db
 def test_a_contact_records_contact_recorded(portfolio):
     contact = record_contact(
-        "A0001", channel="call", outcome="no_answer", at=PAID_AT, by="collector-1"
-    )
+        "A0001", channel="call", outcome="no_answer", at=PAID_AT, by="collector-1",
+        direction="inbound",
+    )  # fmt: skip
 
     entry = AuditEntry.objects.get()
     assert (entry.code, entry.actor, entry.obj_id) == ("contact.recorded", "collector-1", "A0001")
@@ -141,6 +142,8 @@ def test_a_contact_records_contact_recorded(portfolio):
         "channel": "call",
         "outcome": "no_answer",
         "at": "2026-11-21T02:00:00.000000Z",
+        "direction": "inbound",
+        "permit": None,
         "ptp_amount_cents": None,
         "ptp_date": None,
     }

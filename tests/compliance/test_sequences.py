@@ -67,7 +67,7 @@ def auditor_verdicts(account: Account):
         open_on = Q(since__lte=day) & (Q(until__isnull=True) | Q(until__gte=day))
         context = Context(
             time_zone=ZONE,
-            settled=sum(a for at, a in payments if at <= c.at) >= account.scheduled_cents,
+            settled=sum(a for at, a in payments if at < c.at) >= account.scheduled_cents,
             holds=frozenset(Hold.objects.filter(open_on, account=account).values_list("kind", flat=True)),
             ceased=frozenset(CeaseRequest.objects.filter(open_on, borrower_id=account.borrower_id).values_list("channel", flat=True)),
             attempts=tuple(Attempt(p.at, p.channel, p.outcome) for p in contacts[:n]),

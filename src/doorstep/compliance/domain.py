@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from doorstep.audit.domain import record
 from doorstep.compliance.engine.checks import Action, Verdict, evaluate
 from doorstep.compliance.engine.pack import Pack, load_pack
 from doorstep.compliance.models import Refusal
@@ -46,8 +47,15 @@ def authorize(action: Action, *, now: datetime | None = None) -> Permit | Refusa
         account = _account(action.account_id)
         Borrower.objects.select_for_update().filter(pk=account.borrower_id).first()
         verdict = evaluate(pack, action, context_for(action, account, now=now))
+        fields = {
+            "channel": action.channel,
+            "purpose": action.purpose,
+            "template": action.template,
+            "planned_at": action.planned_at,
+            "pack": pack.label,
+        }
         if verdict.allowed:
-            return Permit.objects.create(
+            permit = Permit.objects.create(
                 id=f"p-{uuid.uuid4().hex}",
                 account=account,
                 borrower_id=account.borrower_id,
@@ -61,8 +69,11 @@ def authorize(action: Action, *, now: datetime | None = None) -> Permit | Refusa
                 pack=pack.label,
                 issued_at=now,
             )
+            record("compliance.permitted", actor=action.actor, obj=account,
+                   data=fields | {"permit": permit.pk}, at=now)  # fmt: skip
+            return permit
         rule = verdict.rule
-        return Refusal.objects.create(
+        refusal = Refusal.objects.create(
             at=now,
             account=account,
             borrower_id=account.borrower_id,
@@ -78,6 +89,9 @@ def authorize(action: Action, *, now: datetime | None = None) -> Permit | Refusa
             reason_en=rule.reason.en,
             reason_zh=rule.reason.zh,
         )
+        record("compliance.refused", actor=action.actor, obj=account,
+               data=fields | {"rule": rule.id, "source": rule.source}, at=now)  # fmt: skip
+        return refusal
 
 
 def _account(account_id: str) -> Account:
@@ -140,4 +154,8 @@ def review_template(template_id: int, *, by: str, approve: bool, note: str = "",
         template.status = TemplateStatus.APPROVED if approve else TemplateStatus.REJECTED
         template.reviewed_by, template.reviewed_at, template.review_note = by, at, note
         template.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
+        record(f"template.{template.status}", actor=by, obj=template,
+               data={"code": template.code, "channel": template.channel,
+                     "language": template.language, "version": template.version, "note": note},
+               at=at)  # fmt: skip
         return template

@@ -143,3 +143,7 @@ DOORSTEP_PERMIT_MINUTES = int(os.environ.get("DOORSTEP_PERMIT_MINUTES", "30"))
 # The audit trail's anchor file (`doorstep audit anchor` appends the chain's head to it); by
 # default one file per database under the var dir. Keep a copy off the database's machine.
 DOORSTEP_AUDIT_ANCHOR_FILE = os.environ.get("DOORSTEP_AUDIT_ANCHOR_FILE", "")
+
+# When the nightly run's actions go out the next day, in the borrower's local time: messages and
+# letters, call tasks. The guard screens them for those times (DOMAIN §8).
+DOORSTEP_SEND_TIMES = {"message": "10:00", "call_task": "09:00"}

@@ -123,7 +123,8 @@ def run_both(pack, borrowers):
         k: [] for k in ("holds", "ceased", "inconvenient", "attempts", "templates", "third_parties")
     }
     rows["templates"] = [
-        {"template": "ok", "channel": c} for c in ("sms", "email", "app", "letter")
+        {"template": "ok", "channel": c, "language": "zh"}
+        for c in ("sms", "email", "app", "letter")
     ]
     for n, (zone, history, holds, ceased, slots, settled, batch) in borrowers:
         tps = third_parties(n)
@@ -180,6 +181,7 @@ def run_both(pack, borrowers):
                 "third_party_id": pa.array([a.third_party_id for a in actions], pa.string()),
                 "time_zone": [zones[a.borrower_id] for a in actions],
                 "settled": [settled[a.account_id] for a in actions],
+                "language": ["zh"] * len(actions),
             }
         ),
         "holds": pa.Table.from_pylist(rows["holds"], SCHEMAS["holds"]),
@@ -199,6 +201,6 @@ SCHEMAS = {
     "ceased": pa.schema([("borrower_id", pa.string()), ("channel", pa.string()), ("since", pa.date32()), ("until", pa.date32())]),
     "inconvenient": pa.schema([("borrower_id", pa.string()), ("weekday", pa.int32()), ("start_s", pa.int64()), ("end_s", pa.int64())]),
     "attempts": pa.schema([("borrower_id", pa.string()), ("at", pa.timestamp("us", tz="UTC")), ("channel", pa.string()), ("outcome", pa.string()), ("third_party_id", pa.string())]),
-    "templates": pa.schema([("template", pa.string()), ("channel", pa.string())]),
+    "templates": pa.schema([("template", pa.string()), ("channel", pa.string()), ("language", pa.string())]),
     "third_parties": pa.schema([("third_party_id", pa.string()), ("supplied_by_borrower", pa.bool_()), ("is_employer", pa.bool_()), ("employer_objected", pa.bool_())]),
 }  # fmt: skip

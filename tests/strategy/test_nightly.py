@@ -12,6 +12,9 @@ from django.db import connection
 from django.utils import timezone
 
 from doorstep.api.models import ApiToken
+from doorstep.compliance.domain import review_template
+from doorstep.compliance.models import Refusal
+from doorstep.contact.domain import draft_default_templates
 from doorstep.intake.importer import import_portfolio
 from doorstep.strategy import domain
 from doorstep.strategy.enums import ActionStatus, RunStatus
@@ -42,7 +45,13 @@ def state() -> tuple:
     return decisions, actions
 
 
+def approved_templates():
+    for template in draft_default_templates(by="writer"):
+        review_template(template.pk, by="compliance", approve=True)
+
+
 def small_portfolio(tmp_path):
+    approved_templates()
     p = Portfolio(AS_OF)
     p.account("PHONE", overdue="5000.00", dpd=40)
     p.account("VISIT", overdue="5000.00", dpd=89)  # a home visit from tomorrow
@@ -273,3 +282,18 @@ def test_a_wrong_number_on_an_unreached_account_makes_it_lost_and_proposes_a_vis
     assert "home_visit.lost_contact" in response.json()["triggers"]
     proposal = PlannedAction.objects.get(account_id="PHONE", kind="visit_proposal")
     assert (proposal.status, proposal.stage) == (ActionStatus.PLANNED, "home_visit")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_planned_messages_without_an_approved_template_are_refused_with_the_rule(tmp_path):
+    p = Portfolio(AS_OF)
+    p.account("SOON", due_in=2)
+    import_portfolio(p.write(tmp_path / "p"))
+
+    domain.run_nightly(AS_OF, by="test")
+
+    refused = PlannedAction.objects.filter(account_id="SOON").values_list("status", "refused_rule")
+    assert sorted(refused) == [(ActionStatus.REFUSED, "cn.template")] * 2
+    assert sorted(Refusal.objects.values_list("account_id", "channel", "rule_id")) == [
+        ("SOON", "app", "cn.template"), ("SOON", "sms", "cn.template"),
+    ]  # fmt: skip

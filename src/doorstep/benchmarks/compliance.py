@@ -68,6 +68,7 @@ def synthetic(n: int, seed: int) -> dict[str, pa.Table]:
                 "third_party_id": pa.array(tp, pa.string()),
                 "time_zone": zone[b],
                 "settled": rng.random(n) < 0.01,
+                "language": np.where(zone[b] == "America/New_York", "en", "zh"),
             }
         ),
         "holds": pa.table(
@@ -111,7 +112,11 @@ def synthetic(n: int, seed: int) -> dict[str, pa.Table]:
             }
         ),
         "templates": pa.table(
-            {"template": ["approved"] * 4, "channel": ["sms", "app", "email", "letter"]}
+            {
+                "template": ["approved"] * 8,
+                "channel": ["sms", "app", "email", "letter"] * 2,
+                "language": ["zh"] * 4 + ["en"] * 4,
+            }
         ),
         "third_parties": pa.table(
             {

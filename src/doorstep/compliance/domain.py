@@ -9,11 +9,13 @@ import uuid
 from datetime import datetime, timedelta
 from functools import cache
 
+import pyarrow as pa
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from doorstep.audit.domain import record
+from doorstep.compliance import queries
 from doorstep.compliance.engine.checks import Action, Verdict, evaluate
 from doorstep.compliance.engine.pack import Pack, load_pack
 from doorstep.compliance.models import Refusal
@@ -159,3 +161,59 @@ def review_template(template_id: int, *, by: str, approve: bool, note: str = "",
                      "language": template.language, "version": template.version, "note": note},
                at=at)  # fmt: skip
         return template
+
+
+def screen(actions: pa.Table, *, actor: str, now: datetime | None = None) -> pa.Table:
+    """Check a day's planned actions at once (set-based, `engine.bulk`). Side effects: a Refusal
+    row for each refused action and one audit entry with the counts. Returns (seq, rule_id).
+
+    `actions` has the columns `engine.bulk` names (seq, account_id, borrower_id, channel,
+    purpose, template, planned_at, third_party_id, time_zone, settled, language)."""
+    from doorstep.compliance.engine.bulk import LOOKBACK_DAYS, check_bulk
+
+    now = now or timezone.now()
+    pack = active_pack()
+    if actions.num_rows == 0:
+        return check_bulk(pack, {"actions": actions})
+    first = min(actions.column("planned_at").to_pylist())
+    tables = queries.bulk_context(since=first - timedelta(days=LOOKBACK_DAYS), now=now)
+    tables["actions"] = actions
+    result = check_bulk(pack, tables, threads=settings.DOORSTEP_DUCKDB_THREADS)
+    refused = [(seq, rule) for seq, rule in zip(*result.to_pydict().values(), strict=True) if rule]
+    by_seq = {row["seq"]: row for row in actions.select(
+        ["seq", "account_id", "borrower_id", "channel", "purpose", "template", "planned_at"]
+    ).to_pylist()}  # fmt: skip
+    rules = {r.id: r for r in pack.rules}
+    with transaction.atomic():
+        Refusal.objects.bulk_create(
+            (
+                Refusal(
+                    at=now,
+                    account_id=by_seq[seq]["account_id"],
+                    borrower_id=by_seq[seq]["borrower_id"],
+                    channel=by_seq[seq]["channel"],
+                    purpose=by_seq[seq]["purpose"],
+                    template=by_seq[seq]["template"] or "",
+                    actor=actor,
+                    planned_at=by_seq[seq]["planned_at"],
+                    pack=pack.label,
+                    rule_id=rule,
+                    source=rules[rule].source,
+                    citation=rules[rule].citation,
+                    reason_en=rules[rule].reason.en,
+                    reason_zh=rules[rule].reason.zh,
+                )
+                for seq, rule in refused
+            ),
+            batch_size=2000,
+        )
+        counts: dict[str, int] = {}
+        for _, rule in refused:
+            counts[rule] = counts.get(rule, 0) + 1
+        record(
+            "compliance.screened",
+            actor=actor,
+            data={"pack": pack.label, "actions": actions.num_rows, "refused": counts},
+            at=now,
+        )
+    return result

@@ -87,3 +87,118 @@ def context_for(action: Action, account: Account, *, now=None) -> Context:
         template_approved=template_ok,
         third_party=third_party,
     )
+
+
+def bulk_context(*, since, now) -> dict:
+    """The guard's context for a day's batch, as Arrow tables for `engine.bulk`: holds and cease
+    requests that may be open, stated inconvenient times, outbound attempts (and unused permits)
+    since `since`, approved templates, borrower-supplied third parties."""
+    import pyarrow as pa
+
+    from doorstep.contact.models import ThirdPartyRelation
+
+    day = since.date()
+    holds = Hold.objects.filter(Q(until__isnull=True) | Q(until__gte=day)).values_list(
+        "account_id", "kind", "since", "until"
+    )
+    ceased = CeaseRequest.objects.filter(Q(until__isnull=True) | Q(until__gte=day)).values_list(
+        "borrower_id", "channel", "since", "until"
+    )
+    slots = InconvenientTime.objects.values_list("borrower_id", "weekday", "start", "end")
+    contacts = Contact.objects.filter(at__gte=since, direction="outbound").values_list(
+        "account__borrower_id", "at", "channel", "outcome", "third_party_id"
+    )
+    permits = Permit.objects.filter(
+        used_at__isnull=True, valid_until__gte=now, planned_at__gte=since
+    ).values_list("borrower_id", "planned_at", "channel", "third_party_id")
+    templates = Template.objects.filter(status=TemplateStatus.APPROVED).values_list(
+        "code", "channel", "language"
+    )
+    parties = ThirdPartyContact.objects.values_list(
+        "id", "supplied_by", "relation", "employer_objected"
+    )
+    utc = pa.timestamp("us", tz="UTC")
+    attempts = [*contacts, *((b, at, ch, None, tp) for b, at, ch, tp in permits)]
+    return {
+        "holds": pa.Table.from_pylist(
+            [{"account_id": a, "kind": k, "since": s, "until": u} for a, k, s, u in holds],
+            pa.schema(
+                [
+                    ("account_id", pa.string()),
+                    ("kind", pa.string()),
+                    ("since", pa.date32()),
+                    ("until", pa.date32()),
+                ]
+            ),
+        ),
+        "ceased": pa.Table.from_pylist(
+            [{"borrower_id": b, "channel": c, "since": s, "until": u} for b, c, s, u in ceased],
+            pa.schema(
+                [
+                    ("borrower_id", pa.string()),
+                    ("channel", pa.string()),
+                    ("since", pa.date32()),
+                    ("until", pa.date32()),
+                ]
+            ),
+        ),
+        "inconvenient": pa.Table.from_pylist(
+            [
+                {
+                    "borrower_id": b,
+                    "weekday": w,
+                    "start_s": s.hour * 3600 + s.minute * 60 + s.second,
+                    "end_s": e.hour * 3600 + e.minute * 60 + e.second,
+                }
+                for b, w, s, e in slots
+            ],
+            pa.schema(
+                [
+                    ("borrower_id", pa.string()),
+                    ("weekday", pa.int32()),
+                    ("start_s", pa.int64()),
+                    ("end_s", pa.int64()),
+                ]
+            ),
+        ),
+        "attempts": pa.Table.from_pylist(
+            [
+                {"borrower_id": b, "at": at, "channel": ch, "outcome": o, "third_party_id": tp}
+                for b, at, ch, o, tp in attempts
+            ],
+            pa.schema(
+                [
+                    ("borrower_id", pa.string()),
+                    ("at", utc),
+                    ("channel", pa.string()),
+                    ("outcome", pa.string()),
+                    ("third_party_id", pa.string()),
+                ]
+            ),
+        ),
+        "templates": pa.Table.from_pylist(
+            [{"template": c, "channel": ch, "language": lang} for c, ch, lang in templates],
+            pa.schema(
+                [("template", pa.string()), ("channel", pa.string()), ("language", pa.string())]
+            ),
+        ),
+        "third_parties": pa.Table.from_pylist(
+            [
+                {
+                    "third_party_id": i,
+                    "supplied_by_borrower": s == "borrower",
+                    "is_employer": r == ThirdPartyRelation.EMPLOYER,
+                    "employer_objected": o,
+                }
+                for i, s, r, o in parties
+            ],
+            pa.schema(
+                [
+                    ("third_party_id", pa.string()),
+                    ("supplied_by_borrower", pa.bool_()),
+                    ("is_employer", pa.bool_()),
+                    ("employer_objected", pa.bool_()),
+                ]
+            ),
+        ),
+    }

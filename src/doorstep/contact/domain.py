@@ -159,3 +159,30 @@ def draft_template(code: str, *, channel: str, language: str, body: str, by: str
             created_by=by,
             created_at=at,
         )
+
+
+def draft_default_templates(*, by: str) -> list:
+    """Draft the shipped templates (contact/default_templates.yaml) that have no version yet."""
+    from pathlib import Path
+
+    import yaml
+
+    drafted = []
+    spec = yaml.safe_load(Path(__file__).with_name("default_templates.yaml").read_text("utf-8"))
+    for entry in spec:
+        for channel in entry["channels"]:
+            for language in ("zh", "en"):
+                exists = Template.objects.filter(
+                    code=entry["code"], channel=channel, language=language
+                ).exists()
+                if not exists:
+                    drafted.append(
+                        draft_template(
+                            entry["code"],
+                            channel=channel,
+                            language=language,
+                            body=entry[language],
+                            by=by,
+                        )
+                    )
+    return drafted

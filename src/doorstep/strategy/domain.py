@@ -30,6 +30,7 @@ from doorstep.strategy.engine.document import Strategy, load_strategy
 from doorstep.strategy.engine.featuresql import features_sql
 from doorstep.strategy.enums import ActionStatus, Engine, RunStatus, Stage
 from doorstep.strategy.models import Decision, NightlyRun, PlannedAction, StrategyVersion
+from doorstep.strategy.screening import screen_planned_actions
 
 DEFAULT_STRATEGY = Path(__file__).with_name("default.yaml")
 
@@ -172,6 +173,7 @@ def run_nightly(
         accounts, actions, stages = _run_in_duckdb(
             as_of, strategy, version.pk, run_id, dry_run, fail_after_writing_decisions
         )
+    refused = {} if dry_run else screen_planned_actions(as_of, by=by)
     seconds = time.perf_counter() - started
     if run is not None:
         rows, digest = queries.decisions_digest(as_of)
@@ -194,6 +196,7 @@ def run_nightly(
                     "accounts": accounts,
                     "actions": actions,
                     "stages": stages,
+                    "refused": refused,
                     "decisions": {"rows": rows, "sha256": digest},
                 },
             )

@@ -36,5 +36,6 @@ class ActionKind(models.TextChoices):
 
 class ActionStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
+    REFUSED = "refused", _("Refused by the compliance guard")
     CANCELLED = "cancelled", _("Cancelled")
     DONE = "done", _("Done")

@@ -115,6 +115,8 @@ class PlannedAction(models.Model):
         max_length=10, choices=ActionStatus.choices, default=ActionStatus.PLANNED
     )
     cancelled_reason = models.CharField(max_length=200, blank=True, default="")
+    # The guard's rule that refused it at planning time (compliance.screen); sending asks again.
+    refused_rule = models.CharField(max_length=64, blank=True, default="", db_default="")
     run = models.ForeignKey(
         NightlyRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -10,11 +10,11 @@ first M of them, M being the room the tightest cap leaves, so ranks decide it se
 
 Relations (Arrow tables registered by the caller):
   actions(seq, account_id, borrower_id, channel, purpose, template, planned_at TIMESTAMPTZ,
-          third_party_id, time_zone, settled)
+          third_party_id, time_zone, settled, language)
   holds(account_id, kind, since, until)         ceased(borrower_id, channel, since, until)
   inconvenient(borrower_id, weekday, start_s, end_s)   -- seconds of the local day
   attempts(borrower_id, at TIMESTAMPTZ, channel, outcome, third_party_id)
-  templates(template, channel)                   -- approved ones
+  templates(template, channel, language)         -- approved ones
   third_parties(third_party_id, supplied_by_borrower, is_employer, employer_objected)
 """
 
@@ -130,7 +130,7 @@ def _fails_sql(rule: Rule, pack: Pack, n: int) -> str:
         case "template":
             return (
                 "NOT EXISTS (SELECT 1 FROM templates t WHERE t.template = x.template "
-                "AND t.channel = x.channel)"
+                "AND t.channel = x.channel AND t.language = x.language)"
             )
         case "after_conversation":
             return f"COALESCE(x.c{n}, 0) > 0"

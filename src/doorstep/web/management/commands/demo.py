@@ -9,6 +9,8 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from doorstep.audit.domain import anchor_path
+from doorstep.compliance.domain import review_template
+from doorstep.contact.domain import draft_default_templates
 from doorstep.intake.importer import import_portfolio
 from doorstep.ledger.models import Account
 from doorstep.strategy.domain import run_nightly
@@ -39,6 +41,11 @@ class Command(BaseCommand):
             )
         else:
             self._load(accounts, seed)
+        drafted = draft_default_templates(by="demo-writer")
+        for template in drafted:
+            review_template(template.pk, by="compliance_officer", approve=True, note="demo")
+        if drafted:
+            self.stdout.write(f"{len(drafted)} message templates drafted and approved (demo)")
         yesterday = timezone.localdate() - timedelta(days=1)
         if not Decision.objects.filter(as_of=yesterday).exists():
             result = run_nightly(yesterday, by="demo")

@@ -12,8 +12,11 @@ an account's principal) are compared, not overwritten.
 
 import hashlib
 import io
+import itertools
+import queue
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from doorstep.intake import reading
@@ -51,6 +54,9 @@ OWN_TARGET = {
     "accounts": "ledger_account",
 }
 REQUIRED = ("regions", "borrowers", "accounts", "instalments")
+# Rows per multi-row INSERT when staging on SQLite (13 columns at most: under the 32,766
+# parameters SQLite allows a statement).
+STAGE_ROWS = 100
 
 
 class ImportRejected(Exception):
@@ -109,29 +115,27 @@ def import_portfolio(
             with connection.cursor() as cursor:
                 writer = _Writer(cursor, problems, by=by, at=at)
                 writer.prepare()
-                for name in ORDER:
-                    path = paths[name]
-                    if path is None:
-                        continue
-                    label = path.name
-                    read = written = 0
-                    file_started = time.perf_counter()
-                    for batch in reading.read_file(
-                        path,
-                        BY_NAME[name],
-                        problems,
-                        batch_rows=batch_rows,
-                        block_bytes=block_bytes,
-                    ):
+                files = [(name, paths[name]) for name in ORDER if paths[name] is not None]
+                read = written = 0
+                file_started = time.perf_counter()
+                for name, label, batch, found in _read_ahead(
+                    files, limit=problems.limit, batch_rows=batch_rows, block_bytes=block_bytes
+                ):
+                    problems.merge(found)
+                    if batch is not None:
                         read += len(batch)
                         written += writer.write(name, label, batch)
                         if progress:
                             progress(label, read)
+                        continue
+                    # The file is done.
                     result.rows_read[name] = read
                     result.rows_written[name] = written
                     result.seconds_by_file[name] = time.perf_counter() - file_started
                     if label in problems.unreadable and name in OWN_TARGET:
                         writer.unreadable.add(OWN_TARGET[name])
+                    read = written = 0
+                    file_started = time.perf_counter()
                 finish_started = time.perf_counter()
                 writer.finish()
                 result.seconds_by_file["(whole-import checks)"] = (
@@ -146,6 +150,66 @@ def import_portfolio(
                     cursor.execute(f"DROP TABLE IF EXISTS temp.{table}")
     result.seconds = time.perf_counter() - started
     return result
+
+
+_END = object()
+
+
+def _rising(keys: pa.Array) -> bool:
+    """Whether the keys strictly rise in file order (so none repeats), vectorised."""
+    if len(keys) < 2:
+        return True
+    return bool(pc.all(pc.greater(keys[1:], keys[:-1])).as_py())
+
+
+def _read_ahead(
+    files: list[tuple[str, Path]], *, limit: int, batch_rows: int, block_bytes: int, depth: int = 2
+) -> Iterator[tuple[str, str, reading.Batch | None, reading.Problems]]:
+    """Read and check the files in a thread, a batch or two ahead of the caller's writes.
+
+    Arrow parses and checks with the GIL released and the database works while Python waits,
+    so on two cores reading overlaps writing. Yields (name, label, batch, problems found while
+    reading it) and, after each file's last batch, (name, label, None, problems): the problems
+    travel with their batch, so they are recorded in the same order as without the thread.
+    """
+    out: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for name, path in files:
+                found = reading.Problems(limit=limit)
+                for batch in reading.read_file(
+                    path, BY_NAME[name], found, batch_rows=batch_rows, block_bytes=block_bytes
+                ):
+                    if not put((name, path.name, batch, found.take())):
+                        return
+                if not put((name, path.name, None, found.take())):
+                    return
+        except BaseException as exc:  # re-raised in the caller's thread
+            put(exc)
+        else:
+            put(_END)
+
+    thread = threading.Thread(target=work, name="import-reader", daemon=True)
+    thread.start()
+    try:
+        while (item := out.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 @contextmanager
@@ -234,6 +298,7 @@ class _Writer:
         self.first_only: dict[str, str] = {}  # per stage: SQL filter keeping each key's first row
         self.instalments_sorted = True
         self.existing: dict[str, bool] = {}  # per stage: does any staged key exist already?
+        self.first_loads: set[str] = set()  # loaded tables that were empty when we began
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -245,6 +310,16 @@ class _Writer:
         if self.pg:
             # Room for the per-batch GROUP BYs and joins to hash in memory (this transaction only).
             self.sql("SET LOCAL work_mem = '256MB'")
+            # And for the deferred index builds and foreign-key validations.
+            self.sql("SET LOCAL maintenance_work_mem = '512MB'")
+            # The staging tables are temporary: give them room in local buffers (8 MB by
+            # default). PostgreSQL refuses once this session has used temporary tables, and
+            # then keeps what it had: a savepoint makes the refusal harmless.
+            try:
+                with transaction.atomic():
+                    self.sql("SET LOCAL temp_buffers = '256MB'")
+            except DatabaseError:
+                pass
         temp = "TEMP"
         for name, columns in STAGES.items():
             kinds = ", ".join(f"{c} {_TYPES[k][1 if self.pg else 0]}" for c, k in columns)
@@ -268,11 +343,12 @@ class _Writer:
         The import checks its references itself before writing (`missing`), so this only
         changes how the database re-proves them. All inside the transaction: a rejected import
         rolls the drops back too."""
-        self.deferred_indexes: list[str] = []
+        self.deferred_indexes: list[tuple[str, str]] = []  # (table, CREATE INDEX …)
         self.deferred_foreign_keys: list[tuple[str, str, str]] = []
         for table in LOADED_TABLES:
             if self.sql(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None:
                 continue
+            self.first_loads.add(table)
             if self.pg:
                 indexes = self.sql(
                     """SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i
@@ -304,7 +380,7 @@ class _Writer:
                     for name in sorted(names)
                 ]  # fmt: skip
             for name, definition in indexes:
-                self.deferred_indexes.append(definition)
+                self.deferred_indexes.append((table, definition))
                 self.sql(f'DROP INDEX "{name}"')
 
     def _analyze(self) -> None:
@@ -324,16 +400,19 @@ class _Writer:
             for table in tables:
                 self.sql(f"ANALYZE {table}")
 
-    def _rebuild_indexes(self) -> None:
-        if self.pg and self.deferred_indexes:
+    def _rebuild_indexes(self, *, but: tuple[str, ...] = ()) -> None:
+        """Build the deferred indexes (except those of the tables in `but`), then re-add the
+        deferred foreign keys once every index is back."""
+        now = [(t, d) for t, d in self.deferred_indexes if t not in but]
+        self.deferred_indexes = [(t, d) for t, d in self.deferred_indexes if t in but]
+        if self.pg and now:
             # PostgreSQL will not index a table with foreign-key checks still queued; run them
             # now (they would run at commit anyway).
             self.sql("SET CONSTRAINTS ALL IMMEDIATE")
-            # Memory for the sorted builds and the validating joins, this transaction only.
-            self.sql("SET LOCAL maintenance_work_mem = '512MB'")
-        for definition in self.deferred_indexes:
+        for _, definition in now:
             self.sql(definition)
-        self.deferred_indexes = []
+        if self.deferred_indexes:
+            return
         for table, name, definition in self.deferred_foreign_keys:
             self.sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
         self.deferred_foreign_keys = []
@@ -372,9 +451,22 @@ class _Writer:
                 copy.write(buffer.getbuffer())
         else:
             self.sql(f"DELETE FROM {table}")
-            marks = ", ".join(["%s"] * len(names))
-            rows = zip(*(reading.python_values(a) for a in arrays), strict=True)
-            self.cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", list(rows))
+            row = f"({', '.join(['%s'] * len(names))})"
+            rows = list(zip(*(reading.python_values(a) for a in arrays), strict=True))
+            # Many rows per INSERT: the per-statement cost of executemany (reset, step) is paid
+            # once per STAGE_ROWS rows instead of once a row.
+            whole = len(rows) - len(rows) % STAGE_ROWS
+            if whole:
+                values = ", ".join([row] * STAGE_ROWS)
+                self.cursor.executemany(
+                    f"INSERT INTO {table} VALUES {values}",
+                    [
+                        tuple(itertools.chain.from_iterable(rows[i : i + STAGE_ROWS]))
+                        for i in range(0, whole, STAGE_ROWS)
+                    ],
+                )
+            if whole < len(rows):
+                self.cursor.executemany(f"INSERT INTO {table} VALUES {row}", rows[whole:])
 
     def on_conflict(self, name: str, target: str) -> str:
         """The ON CONFLICT … DO NOTHING clause for inserting stage `name`, or nothing when no
@@ -444,7 +536,7 @@ class _Writer:
         join = " AND ".join(f"t.{k} = s.{k}" for k in key)
         # Usually (a first load) no staged key exists yet: one probe pass says so, the
         # comparison is skipped, and the insert needs no ON CONFLICT arbiter (`on_conflict`).
-        self.existing[name] = (
+        self.existing[name] = self._may_exist(name, key, table) and (
             self.sql(f"SELECT 1 FROM stage_{name} s JOIN {table} t ON {join} LIMIT 1").fetchone()
             is not None
         )
@@ -470,16 +562,44 @@ class _Writer:
                 f"{what} already exists with different content: " + "; ".join(diffs),
             )
 
-    def duplicates_in_stage(self, name: str, key: list[str], columns: list[str], label: str):
+    def _may_exist(self, name: str, key: list[str], table: str) -> bool:
+        """False when every staged key sorts after the table's greatest key (one index seek and
+        one scan of the stage): a first load of a sorted export, batch after batch, never
+        needs the probe join."""
+        present = " AND ".join(f"{k} IS NOT NULL" for k in key)
+        descending = ", ".join(f"{k} DESC" for k in key)
+        last = self.sql(
+            f"SELECT {', '.join(key)} FROM {table} WHERE {present} ORDER BY {descending} LIMIT 1"
+        ).fetchone()
+        if last is None:
+            return False
+        marks = ", ".join(["%s"] * len(key))
+        return (
+            self.sql(
+                f"SELECT 1 FROM stage_{name} WHERE ({', '.join(key)}) <= ({marks}) LIMIT 1",
+                list(last),
+            ).fetchone()
+            is not None
+        )
+
+    def duplicates_in_stage(
+        self, name: str, key: list[str], columns: list[str], label: str, *, rising: bool = False
+    ):
         """Within one batch, a key seen again with different content than its first row.
 
         Also sets `first_only[name]`, the filter that keeps each key's first row: a no-op for the
-        usual batch without repeated keys, which then costs one GROUP BY and nothing more.
+        usual batch without repeated keys, which then costs one GROUP BY and nothing more — or
+        nothing at all when the caller saw the keys strictly rising in file order (`rising`),
+        as in a sorted export.
         """
         keys = ", ".join(key)
-        repeated = self.sql(
-            f"SELECT 1 FROM stage_{name} GROUP BY {keys} HAVING COUNT(*) > 1 LIMIT 1"
-        ).fetchone()
+        repeated = (
+            None
+            if rising
+            else self.sql(
+                f"SELECT 1 FROM stage_{name} GROUP BY {keys} HAVING COUNT(*) > 1 LIMIT 1"
+            ).fetchone()
+        )
         if repeated is None:
             self.first_only[name] = "1 = 1"
             return
@@ -550,7 +670,10 @@ class _Writer:
             [v["borrower_id"], v["name"], national_enc, national_hash, phone_enc, phone_hash,
              v["address"], v["region_code"], v["lat"], v["lon"], languages, content],
         )  # fmt: skip
-        self.duplicates_in_stage("borrowers", ["id"], ["content_hash"], label)
+        self.duplicates_in_stage(
+            "borrowers", ["id"], ["content_hash"], label,
+            rising=_rising(batch.values["borrower_id"]),
+        )  # fmt: skip
         self.missing("borrowers", "region_id", "ledger_region", label, "region_code", "region")
         self.changed(
             "borrowers",
@@ -590,17 +713,19 @@ class _Writer:
             ["id"],
             ["borrower_id", "product", "opened_on", "principal_cents", "currency", "auto_debit"],
             label,
+            rising=_rising(v["account_id"]),
         )
         self.missing("accounts", "borrower_id", "ledger_borrower", label, "borrower_id", "borrower")
         self.changed(
             "accounts", ["id"], "ledger_account",
             ["borrower_id", "product", "opened_on", "principal_cents", "currency"], label, "account",
         )  # fmt: skip
-        self.sql(
-            """INSERT INTO new_accounts (account_id) SELECT DISTINCT id FROM stage_accounts
-               WHERE NOT EXISTS (SELECT 1 FROM ledger_account a WHERE a.id = stage_accounts.id)
-               ON CONFLICT DO NOTHING"""
-        )
+        if not self.all_new:
+            self.sql(
+                """INSERT INTO new_accounts (account_id) SELECT DISTINCT id FROM stage_accounts
+                   WHERE NOT EXISTS (SELECT 1 FROM ledger_account a WHERE a.id = stage_accounts.id)
+                   ON CONFLICT DO NOTHING"""
+            )
         return self.sql(
             f"""INSERT INTO ledger_account (id, borrower_id, product, opened_on, principal_cents,
                    currency, auto_debit, status, scheduled_cents, charged_cents, credited_cents)
@@ -629,19 +754,22 @@ class _Writer:
             ["account_id", "seq"],
             ["due_date", "principal_cents", "interest_cents", "fee_cents"],
             label,
+            rising=self.batch_rising,
         )
         self.changed(
             "instalments", ["account_id", "seq"], "ledger_instalment",
             ["due_date", "principal_cents", "interest_cents", "fee_cents"], label, "instalment",
         )  # fmt: skip
         self._touch("instalments")
-        # Accounts that had a schedule before this import need their running totals rebuilt.
-        self.sql(
-            """INSERT INTO rebuild (account_id)
-               SELECT DISTINCT account_id FROM stage_instalments
-               WHERE NOT EXISTS (SELECT 1 FROM new_accounts n WHERE n.account_id = stage_instalments.account_id)
-               ON CONFLICT DO NOTHING"""
-        )
+        # Accounts that had a schedule before this import need their running totals rebuilt
+        # (none can, on a first load of the schedules).
+        if "ledger_instalment" not in self.first_loads:
+            self.sql(
+                f"""INSERT INTO rebuild (account_id)
+                   SELECT DISTINCT account_id FROM stage_instalments
+                   WHERE account_id NOT IN ({self.new_accounts_sql})
+                   ON CONFLICT DO NOTHING"""
+            )
         return self.sql(
             f"""INSERT INTO ledger_instalment (account_id, seq, due_date, principal_cents,
                    interest_cents, fee_cents, cumulative_cents)
@@ -677,6 +805,7 @@ class _Writer:
         if self.last_instalment is not None and n:
             last_account, last_seq, _, _ = self.last_instalment
             rising[0] = accounts[0] > last_account or (carry and seqs[0] > last_seq)
+        self.batch_rising = bool(rising[1:].all())
         if not rising.all():
             self.instalments_sorted = False
         if self.instalments_sorted:
@@ -701,7 +830,27 @@ class _Writer:
             self.last_instalment = (accounts[-1], int(seqs[-1]), dues[-1], int(cumulative[-1]))
         return pa.array(cumulative, pa.int64())
 
+    @property
+    def all_new(self) -> bool:
+        """Every account in the database is one this import added (a first load): the
+        per-account bookkeeping tables are then just `ledger_account`, and are not kept."""
+        return "ledger_account" in self.first_loads
+
+    @property
+    def new_accounts_sql(self) -> str:
+        if self.all_new:
+            return "SELECT id FROM ledger_account"
+        return "SELECT account_id AS id FROM new_accounts"
+
+    @property
+    def touched_sql(self) -> str:
+        if self.all_new:
+            return "SELECT id FROM ledger_account"
+        return "SELECT account_id FROM touched"
+
     def _touch(self, name: str) -> None:
+        if self.all_new:
+            return
         self.sql(
             f"""INSERT INTO touched (account_id) SELECT DISTINCT account_id FROM stage_{name}
                 WHERE true ON CONFLICT DO NOTHING"""
@@ -743,8 +892,9 @@ class _Writer:
             self.problems.add(label, row[0], "paid_at", "is in the future")
         self.missing("payments", "account_id", "ledger_account", label, "account_id", "account")
         self.duplicates_in_stage(
-            "payments", ["reference"], ["account_id", "occurred_at", "amount_cents"], label
-        )
+            "payments", ["reference"], ["account_id", "occurred_at", "amount_cents"], label,
+            rising=_rising(v["payment_id"]),
+        )  # fmt: skip
         self.changed(
             "payments", ["reference"], "ledger_ledgerentry",
             ["account_id", "amount_cents", "occurred_at"], label, "payment",
@@ -789,6 +939,7 @@ class _Writer:
             ["id"],
             ["account_id", "at", "channel", "outcome", "ptp_amount_cents", "ptp_date"],
             label,
+            rising=_rising(v["contact_id"]),
         )
         self.changed(
             "contacts", ["id"], "contact_contact",
@@ -829,18 +980,19 @@ class _Writer:
         if self.problems:
             return  # the transaction will be rolled back; the checks below assume clean rows
         self._analyze()
-        self.sql(
-            "INSERT INTO touched (account_id) SELECT account_id FROM new_accounts "
-            "WHERE true ON CONFLICT DO NOTHING"
-        )
+        if not self.all_new:
+            self.sql(
+                "INSERT INTO touched (account_id) SELECT account_id FROM new_accounts "
+                "WHERE true ON CONFLICT DO NOTHING"
+            )
         # Sorted input was checked and totalled batch by batch; only accounts whose schedule
         # predates this import (or every account, for unsorted input) need the SQL pass.
-        scope = "rebuild" if self.instalments_sorted else "touched"
+        scope = "SELECT account_id FROM rebuild" if self.instalments_sorted else self.touched_sql
         self._check_schedules(scope)
         for (account_id,) in self.sql(
-            """SELECT account_id FROM new_accounts
-               WHERE NOT EXISTS (SELECT 1 FROM ledger_instalment i WHERE i.account_id = new_accounts.account_id)
-               ORDER BY account_id"""
+            f"""SELECT n.id FROM ({self.new_accounts_sql}) n
+               WHERE NOT EXISTS (SELECT 1 FROM ledger_instalment i WHERE i.account_id = n.id)
+               ORDER BY n.id"""
         ).fetchall():
             self.problems.add(
                 "accounts", 0, "account_id", f"account {account_id} has no instalments"
@@ -851,12 +1003,15 @@ class _Writer:
             f"""UPDATE ledger_instalment SET cumulative_cents = w.running
                 FROM (SELECT id, SUM(principal_cents + interest_cents + fee_cents)
                           OVER (PARTITION BY account_id ORDER BY seq ROWS UNBOUNDED PRECEDING) AS running
-                      FROM ledger_instalment WHERE account_id IN (SELECT account_id FROM {scope})) w
+                      FROM ledger_instalment WHERE account_id IN ({scope})) w
                 WHERE w.id = ledger_instalment.id AND ledger_instalment.cumulative_cents <> w.running"""
         )
-        sql, params = projection_sql(scope_sql="SELECT account_id FROM touched")
+        if not self.pg:
+            # SQLite groups the entries per account along entry_account_date; PostgreSQL hashes.
+            self._rebuild_indexes(but=("ledger_account",))
+        sql, params = projection_sql(scope_sql=None if self.all_new else self.touched_sql)
         self.sql(sql, params)
-        # Last, so the updates above did not maintain the deferred indexes row by row.
+        # The accounts' indexes last, so the projection did not maintain them row by row.
         self._rebuild_indexes()
 
     def _check_schedules(self, scope: str) -> None:
@@ -864,7 +1019,7 @@ class _Writer:
             f"""SELECT account_id, seq, due_date, previous FROM (
                    SELECT account_id, seq, due_date,
                           LAG(due_date) OVER (PARTITION BY account_id ORDER BY seq) AS previous
-                   FROM ledger_instalment WHERE account_id IN (SELECT account_id FROM {scope})) x
+                   FROM ledger_instalment WHERE account_id IN ({scope})) x
                WHERE previous IS NOT NULL AND due_date <= previous
                ORDER BY account_id, seq"""
         ).fetchall()

@@ -61,6 +61,18 @@ class Problems:
     def __bool__(self) -> bool:
         return self.count > 0
 
+    def take(self) -> "Problems":
+        """The problems found so far, moved into a new object (this one keeps `unreadable`)."""
+        taken = Problems(self.limit, self.items, self.count, set(self.unreadable))
+        self.items, self.count = [], 0
+        return taken
+
+    def merge(self, other: "Problems") -> None:
+        for problem in other.items:
+            self.add(problem.file, problem.line, problem.field, problem.message)
+        self.count += other.count - len(other.items)
+        self.unreadable |= other.unreadable
+
 
 @dataclass
 class Batch:

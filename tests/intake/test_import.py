@@ -434,3 +434,20 @@ def test_a_failure_while_reading_ahead_reaches_the_caller(portfolio_dir, monkeyp
         import_portfolio(portfolio_dir)
 
     assert Account.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_first_load_on_postgresql_leaves_the_tables_vacuumed(portfolio_dir):
+    if connection.vendor != "postgresql":
+        pytest.skip("VACUUM after a first load is PostgreSQL's")
+
+    import_portfolio(portfolio_dir)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relname = ANY(%s) AND relallvisible > 0", [TABLES]
+        )
+        assert {row[0] for row in cursor.fetchall()} >= {
+            "ledger_account", "ledger_instalment", "ledger_ledgerentry", "contact_contact",
+        }  # fmt: skip
+    assert check_ledger() == (4, [])

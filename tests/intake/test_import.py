@@ -451,3 +451,43 @@ def test_first_load_on_postgresql_leaves_the_tables_vacuumed(portfolio_dir):
             "ledger_account", "ledger_instalment", "ledger_ledgerentry", "contact_contact",
         }  # fmt: skip
     assert check_ledger() == (4, [])
+
+
+def test_clean_first_load_skips_the_stage_and_writes_the_same_rows(portfolio_dir, monkeypatch):
+    from datetime import UTC, datetime
+
+    from django.db import transaction
+
+    from doorstep.intake.importer import _Writer
+
+    at = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+    class Undo(Exception):
+        pass
+
+    def staged_import_rolled_back() -> dict:
+        with transaction.atomic():
+            import_portfolio(portfolio_dir, at=at)
+            raise Undo(snapshot())
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_Writer, "direct", lambda self, *args, **kwargs: None)
+        with pytest.raises(Undo) as undone:
+            staged_import_rolled_back()
+    staged = undone.value.args[0]
+    staged.pop("ledger_borrower")  # encrypted with a fresh nonce each time; not on this path
+    assert Account.objects.count() == 0
+    staged_files = []
+    stage = _Writer.stage
+    monkeypatch.setattr(
+        _Writer, "stage", lambda self, name, *a: staged_files.append(name) or stage(self, name, *a)
+    )
+
+    result = import_portfolio(portfolio_dir, at=at)
+
+    direct = snapshot()
+    direct.pop("ledger_borrower")
+    assert direct == staged
+    assert {"instalments", "payments", "contacts"}.isdisjoint(staged_files)
+    assert result.rows_written["instalments"] == Instalment.objects.count()
+    assert check_ledger() == (4, [])

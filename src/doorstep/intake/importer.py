@@ -13,6 +13,7 @@ an account's principal) are compared, not overwritten.
 import hashlib
 import io
 import itertools
+import json
 import queue
 import threading
 import time
@@ -310,6 +311,7 @@ class _Writer:
         self.instalments_sorted = True
         self.existing: dict[str, bool] = {}  # per stage: does any staged key exist already?
         self.first_loads: set[str] = set()  # loaded tables that were empty when we began
+        self.direct_ok = True  # keys compare in byte order in the database (see `direct`)
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -319,6 +321,10 @@ class _Writer:
 
     def prepare(self) -> None:
         if self.pg:
+            collation = self.sql(
+                "SELECT datcollate FROM pg_database WHERE datname = current_database()"
+            ).fetchone()[0]
+            self.direct_ok = collation in ("C", "POSIX", "C.UTF-8", "C.utf8")
             # Room for the per-batch GROUP BYs and joins to hash in memory (this transaction only).
             self.sql("SET LOCAL work_mem = '256MB'")
             # And for the deferred index builds and foreign-key validations.
@@ -444,12 +450,15 @@ class _Writer:
         value) into COPY; SQLite gets executemany over column lists built by the fastest route
         for each type."""
         table = f"stage_{name}"
-        names = ["line", *(c for c, _ in STAGES[name])]
-        arrays = [pa.array(lines, pa.int64())] + [
-            c if isinstance(c, pa.Array | pa.ChunkedArray) else pa.array(c) for c in columns
-        ]
+        self.sql(f"TRUNCATE {table}" if self.pg else f"DELETE FROM {table}")
+        self.insert_rows(
+            table, ["line", *(c for c, _ in STAGES[name])], [pa.array(lines, pa.int64()), *columns]
+        )
+
+    def insert_rows(self, table: str, names: list[str], columns: list) -> None:
+        """Append rows given as columns (Arrow arrays or lists) to `table`, in bulk."""
+        arrays = [c if isinstance(c, pa.Array | pa.ChunkedArray) else pa.array(c) for c in columns]
         if self.pg:
-            self.sql(f"TRUNCATE {table}")
             buffer = io.BytesIO()
             pacsv.write_csv(
                 pa.table(arrays, names=names),
@@ -461,7 +470,6 @@ class _Writer:
             ) as copy:
                 copy.write(buffer.getbuffer())
         else:
-            self.sql(f"DELETE FROM {table}")
             row = f"({', '.join(['%s'] * len(names))})"
             rows = list(zip(*(reading.python_values(a) for a in arrays), strict=True))
             # Many rows per INSERT: the per-statement cost of executemany (reset, step) is paid
@@ -470,14 +478,70 @@ class _Writer:
             if whole:
                 values = ", ".join([row] * STAGE_ROWS)
                 self.cursor.executemany(
-                    f"INSERT INTO {table} VALUES {values}",
+                    f"INSERT INTO {table} ({', '.join(names)}) VALUES {values}",
                     [
                         tuple(itertools.chain.from_iterable(rows[i : i + STAGE_ROWS]))
                         for i in range(0, whole, STAGE_ROWS)
                     ],
                 )
             if whole < len(rows):
-                self.cursor.executemany(f"INSERT INTO {table} VALUES {row}", rows[whole:])
+                self.cursor.executemany(
+                    f"INSERT INTO {table} ({', '.join(names)}) VALUES {row}", rows[whole:]
+                )
+
+    def direct(
+        self,
+        table: str,
+        key: list[str],
+        keys: list[pa.Array],
+        *,
+        rising: bool,
+        clean: bool,
+        references: pa.Array,
+        insert: dict[str, pa.Array | list],
+    ) -> int | None:
+        """The first-load path for a clean batch: rows go straight into `table`, not through a
+        stage. Returns the rows written, or None (nothing done) when the batch needs the staged
+        checks: anything found so far, a key it cannot prove new, an unknown account.
+
+        It proves what the staged checks would: no key repeats (`rising`: strictly rising in
+        file order), none is in the table (the batch's first key sorts after the table's
+        greatest, in the byte order both databases use here), every account exists, and the
+        per-row rules hold (`clean`, computed by the caller in Arrow). The bookkeeping tables
+        are not needed: every account is new (`all_new`), no schedule predates the import.
+        """
+        if (
+            not (self.direct_ok and self.all_new and table in self.first_loads and rising and clean)
+            or self.problems
+        ):
+            return None
+        if not len(keys[0]):
+            return 0
+        present = " AND ".join(f"{k} IS NOT NULL" for k in key)
+        descending = ", ".join(f"{k} DESC" for k in key)
+        last = self.sql(
+            f"SELECT {', '.join(key)} FROM {table} WHERE {present} ORDER BY {descending} LIMIT 1"
+        ).fetchone()
+        if last is not None and tuple(k[0].as_py() for k in keys) <= tuple(last):
+            return None
+        accounts = pc.unique(references).to_pylist()
+        if self.pg:
+            unknown = self.sql(
+                """SELECT 1 FROM unnest(%s::text[]) AS v (id)
+                   WHERE NOT EXISTS (SELECT 1 FROM ledger_account a WHERE a.id = v.id) LIMIT 1""",
+                [accounts],
+            ).fetchone()
+        else:
+            unknown = self.sql(
+                """SELECT 1 FROM json_each(%s) AS v
+                   WHERE NOT EXISTS (SELECT 1 FROM ledger_account a WHERE a.id = v.value)
+                   LIMIT 1""",
+                [json.dumps(accounts)],
+            ).fetchone()
+        if unknown is not None:
+            return None
+        self.insert_rows(table, list(insert), list(insert.values()))
+        return len(keys[0])
 
     def on_conflict(self, name: str, target: str) -> str:
         """The ON CONFLICT … DO NOTHING clause for inserting stage `name`, or nothing when no
@@ -761,6 +825,19 @@ class _Writer:
         v = batch.values
         accounts, seqs = v["account_id"], v["seq"]
         cumulative = self._walk_schedule(label, batch)
+        written = self.direct(
+            "ledger_instalment", ["account_id", "seq"], [accounts, seqs],
+            rising=self.batch_rising,
+            clean=bool(pc.all(pc.greater_equal(seqs, 1)).as_py()),
+            references=accounts,
+            insert={
+                "account_id": accounts, "seq": seqs, "due_date": v["due_date"],
+                "principal_cents": v["principal_due"], "interest_cents": v["interest_due"],
+                "fee_cents": v["fee_due"], "cumulative_cents": cumulative,
+            },
+        )  # fmt: skip
+        if written is not None:
+            return written
         self.stage(
             "instalments",
             batch.lines,
@@ -900,9 +977,28 @@ class _Writer:
     def write_payments(self, label, batch) -> int:
         v = batch.values
         effective = reading.local_dates(v["paid_at"], self._zones(v["account_id"]), self.home_zone)
+        n = len(batch)
+        occurred = self.instant(v["paid_at"])
+        written = self.direct(
+            "ledger_ledgerentry", ["reference"], [v["payment_id"]],
+            rising=_rising(v["payment_id"]),
+            clean=bool(
+                pc.all(pc.greater(v["amount"], 0)).as_py()
+                and pc.all(pc.less_equal(v["paid_at"], pa.scalar(self.at, v["paid_at"].type))).as_py()
+            ),
+            references=v["account_id"],
+            insert={
+                "account_id": v["account_id"], "kind": ["payment"] * n, "amount_cents": v["amount"],
+                "effective_on": effective, "occurred_at": occurred, "reference": v["payment_id"],
+                "source": ["import"] * n, "recorded_by": [self.by] * n,
+                "recorded_at": [self.instant(self.at)[0].as_py()] * n, "note": [""] * n,
+            },
+        )  # fmt: skip
+        if written is not None:
+            return written
         self.stage(
             "payments", batch.lines,
-            [v["payment_id"], v["account_id"], self.instant(v["paid_at"]), v["amount"], effective],
+            [v["payment_id"], v["account_id"], occurred, v["amount"], effective],
         )  # fmt: skip
         for row in self.sql("SELECT line FROM stage_payments WHERE amount_cents <= 0").fetchall():
             self.problems.add(label, row[0], "amount", "must be more than 0")
@@ -934,9 +1030,38 @@ class _Writer:
 
     def write_contacts(self, label, batch) -> int:
         v = batch.values
+        at = self.instant(v["at"])
+        channel, outcome, amount = v["channel"], v["outcome"], v["ptp_amount"]
+        delivered = pc.equal(outcome, "delivered")
+        promise = pc.equal(outcome, "promise_to_pay")
+        message = pc.is_in(channel, pa.array(["sms", "email", "app"]))
+        # The same rules as `checks` below, over the batch in Arrow.
+        broken = [
+            pc.and_(delivered, pc.invert(message)),
+            pc.and_(pc.invert(delivered), message),
+            pc.and_(promise, pc.fill_null(pc.less_equal(amount, 0), True)),
+            pc.and_(promise, pc.is_null(v["ptp_date"])),
+            pc.and_(pc.invert(promise), pc.fill_null(pc.not_equal(amount, 0), False)),
+        ]
+        none = pa.nulls(len(batch))
+        written = self.direct(
+            "contact_contact", ["id"], [v["contact_id"]],
+            rising=_rising(v["contact_id"]),
+            clean=not any(pc.any(b).as_py() for b in broken),
+            references=v["account_id"],
+            insert={
+                "id": v["contact_id"], "account_id": v["account_id"], "at": at,
+                "channel": channel, "outcome": outcome,
+                "ptp_amount_cents": pc.if_else(promise, amount, none.cast(pa.int64())),
+                "ptp_date": pc.if_else(promise, v["ptp_date"], none.cast(pa.date32())),
+                "source": ["import"] * len(batch),
+            },
+        )  # fmt: skip
+        if written is not None:
+            return written
         self.stage(
             "contacts", batch.lines,
-            [v["contact_id"], v["account_id"], self.instant(v["at"]), v["channel"], v["outcome"],
+            [v["contact_id"], v["account_id"], at, v["channel"], v["outcome"],
              v["ptp_amount"], v["ptp_date"]],
         )  # fmt: skip
         checks = [

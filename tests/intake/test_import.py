@@ -359,3 +359,135 @@ def test_missing_required_file(portfolio_dir, database):
     problems = rejected(portfolio_dir)
 
     database.check(problems, "instalments.csv: file is missing (CSV or Parquet expected)")
+
+
+# --- the bulk path: what a first load defers comes back ----------------------------------------
+
+
+def schema_objects() -> set[tuple[str, str]]:
+    """Every index, and on PostgreSQL every foreign key, of the tables the import writes."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT tablename, indexdef FROM pg_indexes WHERE tablename = ANY(%s)", [TABLES]
+            )
+            found = set(cursor.fetchall())
+            cursor.execute(
+                """SELECT conrelid::regclass::text, conname || ' ' || pg_get_constraintdef(oid)
+                   FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s)""",
+                [TABLES],
+            )
+            return found | set(cursor.fetchall())
+        found = set()
+        for table in TABLES:
+            cursor.execute(f"PRAGMA index_list({table})")
+            found |= {(table, row[1]) for row in cursor.fetchall()}
+        return found
+
+
+def test_first_load_puts_back_every_index_and_foreign_key(portfolio_dir):
+    before = schema_objects()
+
+    import_portfolio(portfolio_dir)
+
+    assert schema_objects() == before
+    assert len([o for o in before if o[0] == "ledger_instalment"]) >= 2
+
+
+def test_rejected_first_load_leaves_indexes_and_foreign_keys(portfolio_dir):
+    before = schema_objects()
+    rewrite(portfolio_dir / "payments.csv", "P0009,A0004", "P0009,A9999")
+
+    rejected(portfolio_dir)
+
+    assert schema_objects() == before
+    assert Account.objects.count() == 0
+
+
+def test_same_row_in_a_later_batch_is_not_a_problem(portfolio_dir):
+    """Keys seen in an earlier batch need the ON CONFLICT arbiter again (not a plain insert)."""
+    with (portfolio_dir / "payments.csv").open("a", encoding="utf-8") as handle:
+        handle.write("P0002,A0001,2026-03-10T09:00:00+08:00,1060.00\n")
+    with (portfolio_dir / "instalments.csv").open("a", encoding="utf-8") as handle:
+        first = (portfolio_dir / "instalments.csv").read_text().splitlines()[1]
+        handle.write(first + "\n")
+
+    result = import_portfolio(portfolio_dir, block_bytes=128)
+
+    assert result.rows_written["payments"] == 9
+    assert LedgerEntry.objects.filter(reference="P0002").count() == 1
+    assert check_ledger() == (4, [])
+
+
+def test_a_failure_while_reading_ahead_reaches_the_caller(portfolio_dir, monkeypatch):
+    from doorstep.intake import reading
+
+    def broken(path, *args, **kwargs):
+        if path.name.startswith("payments"):
+            raise OSError("disk went away")
+        yield from original(path, *args, **kwargs)
+
+    original = reading.read_file
+    monkeypatch.setattr(reading, "read_file", broken)
+
+    with pytest.raises(OSError, match="disk went away"):
+        import_portfolio(portfolio_dir)
+
+    assert Account.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_first_load_on_postgresql_leaves_the_tables_vacuumed(portfolio_dir):
+    if connection.vendor != "postgresql":
+        pytest.skip("VACUUM after a first load is PostgreSQL's")
+
+    import_portfolio(portfolio_dir)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relname = ANY(%s) AND relallvisible > 0", [TABLES]
+        )
+        assert {row[0] for row in cursor.fetchall()} >= {
+            "ledger_account", "ledger_instalment", "ledger_ledgerentry", "contact_contact",
+        }  # fmt: skip
+    assert check_ledger() == (4, [])
+
+
+def test_clean_first_load_skips_the_stage_and_writes_the_same_rows(portfolio_dir, monkeypatch):
+    from datetime import UTC, datetime
+
+    from django.db import transaction
+
+    from doorstep.intake.importer import _Writer
+
+    at = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+    class Undo(Exception):
+        pass
+
+    def staged_import_rolled_back() -> dict:
+        with transaction.atomic():
+            import_portfolio(portfolio_dir, at=at)
+            raise Undo(snapshot())
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_Writer, "direct", lambda self, *args, **kwargs: None)
+        with pytest.raises(Undo) as undone:
+            staged_import_rolled_back()
+    staged = undone.value.args[0]
+    staged.pop("ledger_borrower")  # encrypted with a fresh nonce each time; not on this path
+    assert Account.objects.count() == 0
+    staged_files = []
+    stage = _Writer.stage
+    monkeypatch.setattr(
+        _Writer, "stage", lambda self, name, *a: staged_files.append(name) or stage(self, name, *a)
+    )
+
+    result = import_portfolio(portfolio_dir, at=at)
+
+    direct = snapshot()
+    direct.pop("ledger_borrower")
+    assert direct == staged
+    assert {"instalments", "payments", "contacts"}.isdisjoint(staged_files)
+    assert result.rows_written["instalments"] == Instalment.objects.count()
+    assert check_ledger() == (4, [])

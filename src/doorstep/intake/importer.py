@@ -11,8 +11,13 @@ an account's principal) are compared, not overwritten.
 """
 
 import hashlib
+import io
+import itertools
+import json
+import queue
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,8 +26,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from doorstep.intake import reading
@@ -31,12 +37,17 @@ from doorstep.ledger import privacy
 from doorstep.ledger.domain import projection_sql
 
 ORDER = [f.name for f in FORMATS]
-# Secondary (non-unique) indexes built after a first load rather than maintained during it.
-DEFERRED_INDEXES = {
-    "ledger_instalment": ["instalment_due_idx"],
-    "ledger_ledgerentry": ["entry_account_date", "entry_charge_instalment"],
-    "contact_contact": ["contact_account_at"],
-}
+# The tables an import fills. When one is empty at the start (a first load), its secondary
+# (non-unique) indexes are built after the load rather than maintained during it, and on
+# PostgreSQL its foreign keys are re-added (one validating join) rather than checked row by row.
+LOADED_TABLES = (
+    "ledger_borrower",
+    "ledger_account",
+    "ledger_instalment",
+    "ledger_ledgerentry",
+    "contact_contact",
+    "ledger_hold",
+)
 # The table whose rows each file's first column identifies, for references between files.
 OWN_TARGET = {
     "regions": "ledger_region",
@@ -44,6 +55,9 @@ OWN_TARGET = {
     "accounts": "ledger_account",
 }
 REQUIRED = ("regions", "borrowers", "accounts", "instalments")
+# Rows per multi-row INSERT when staging on SQLite (13 columns at most: under the 32,766
+# parameters SQLite allows a statement).
+STAGE_ROWS = 100
 
 
 class ImportRejected(Exception):
@@ -97,36 +111,38 @@ def import_portfolio(
             problems.add(f"{name}.csv", 0, "", "file is missing (CSV or Parquet expected)")
     if problems:
         raise ImportRejected(problems)
+    vacuum: set[str] = set()
+    outermost = not connection.in_atomic_block  # our transaction commits when we leave it
     try:
         with _bulk_journal(), transaction.atomic():
             with connection.cursor() as cursor:
                 writer = _Writer(cursor, problems, by=by, at=at)
                 writer.prepare()
-                for name in ORDER:
-                    path = paths[name]
-                    if path is None:
-                        continue
-                    label = path.name
-                    read = written = 0
-                    file_started = time.perf_counter()
-                    for batch in reading.read_file(
-                        path,
-                        BY_NAME[name],
-                        problems,
-                        batch_rows=batch_rows,
-                        block_bytes=block_bytes,
-                    ):
+                files = [(name, paths[name]) for name in ORDER if paths[name] is not None]
+                read = written = 0
+                file_started = time.perf_counter()
+                for name, label, batch, found in _read_ahead(
+                    files, limit=problems.limit, batch_rows=batch_rows, block_bytes=block_bytes
+                ):
+                    problems.merge(found)
+                    if batch is not None:
                         read += len(batch)
                         written += writer.write(name, label, batch)
                         if progress:
                             progress(label, read)
+                        continue
+                    # The file is done.
                     result.rows_read[name] = read
                     result.rows_written[name] = written
                     result.seconds_by_file[name] = time.perf_counter() - file_started
                     if label in problems.unreadable and name in OWN_TARGET:
                         writer.unreadable.add(OWN_TARGET[name])
+                    read = written = 0
+                    file_started = time.perf_counter()
                 finish_started = time.perf_counter()
                 writer.finish()
+                if writer.pg and outermost:
+                    vacuum = writer.first_loads
                 result.seconds_by_file["(whole-import checks)"] = (
                     time.perf_counter() - finish_started
                 )
@@ -137,8 +153,75 @@ def import_portfolio(
             with connection.cursor() as cursor:
                 for table in _Writer.temp_tables:
                     cursor.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    if vacuum:
+        # After a first load, VACUUM now rather than leave it to autovacuum: until then every
+        # reader sets hint bits on millions of rows and index-only scans visit the heap (the
+        # positions pass ran 2-3 times slower). It needs no transaction (it cannot run in
+        # one), and it is part of the time the import reports.
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM {', '.join(sorted(vacuum))}")
     result.seconds = time.perf_counter() - started
     return result
+
+
+_END = object()
+
+
+def _rising(keys: pa.Array) -> bool:
+    """Whether the keys strictly rise in file order (so none repeats), vectorised."""
+    if len(keys) < 2:
+        return True
+    return bool(pc.all(pc.greater(keys[1:], keys[:-1])).as_py())
+
+
+def _read_ahead(
+    files: list[tuple[str, Path]], *, limit: int, batch_rows: int, block_bytes: int, depth: int = 2
+) -> Iterator[tuple[str, str, reading.Batch | None, reading.Problems]]:
+    """Read and check the files in a thread, a batch or two ahead of the caller's writes.
+
+    Arrow parses and checks with the GIL released and the database works while Python waits,
+    so on two cores reading overlaps writing. Yields (name, label, batch, problems found while
+    reading it) and, after each file's last batch, (name, label, None, problems): the problems
+    travel with their batch, so they are recorded in the same order as without the thread.
+    """
+    out: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for name, path in files:
+                found = reading.Problems(limit=limit)
+                for batch in reading.read_file(
+                    path, BY_NAME[name], found, batch_rows=batch_rows, block_bytes=block_bytes
+                ):
+                    if not put((name, path.name, batch, found.take())):
+                        return
+                if not put((name, path.name, None, found.take())):
+                    return
+        except BaseException as exc:  # re-raised in the caller's thread
+            put(exc)
+        else:
+            put(_END)
+
+    thread = threading.Thread(target=work, name="import-reader", daemon=True)
+    thread.start()
+    try:
+        while (item := out.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 @contextmanager
@@ -226,6 +309,9 @@ class _Writer:
         self.unreadable: set[str] = set()  # tables whose file could not be read: unverifiable
         self.first_only: dict[str, str] = {}  # per stage: SQL filter keeping each key's first row
         self.instalments_sorted = True
+        self.existing: dict[str, bool] = {}  # per stage: does any staged key exist already?
+        self.first_loads: set[str] = set()  # loaded tables that were empty when we began
+        self.direct_ok = True  # keys compare in byte order in the database (see `direct`)
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -235,8 +321,22 @@ class _Writer:
 
     def prepare(self) -> None:
         if self.pg:
+            collation = self.sql(
+                "SELECT datcollate FROM pg_database WHERE datname = current_database()"
+            ).fetchone()[0]
+            self.direct_ok = collation in ("C", "POSIX", "C.UTF-8", "C.utf8")
             # Room for the per-batch GROUP BYs and joins to hash in memory (this transaction only).
             self.sql("SET LOCAL work_mem = '256MB'")
+            # And for the deferred index builds and foreign-key validations.
+            self.sql("SET LOCAL maintenance_work_mem = '512MB'")
+            # The staging tables are temporary: give them room in local buffers (8 MB by
+            # default). PostgreSQL refuses once this session has used temporary tables, and
+            # then keeps what it had: a savepoint makes the refusal harmless.
+            try:
+                with transaction.atomic():
+                    self.sql("SET LOCAL temp_buffers = '256MB'")
+            except DatabaseError:
+                pass
         temp = "TEMP"
         for name, columns in STAGES.items():
             kinds = ", ".join(f"{c} {_TYPES[k][1 if self.pg else 0]}" for c, k in columns)
@@ -250,33 +350,61 @@ class _Writer:
         self._defer_indexes()
 
     def _defer_indexes(self) -> None:
-        """On a first load, drop the secondary indexes of the big tables and build them once at
-        the end: a sorted build is several times cheaper than maintaining them row by row. The
-        unique indexes that the checks and upserts rely on stay. All inside the transaction, so
-        a rejected import rolls the drop back too."""
-        self.deferred_indexes: list[str] = []
-        for table, names in DEFERRED_INDEXES.items():
+        """On a first load, drop the secondary indexes of the tables being filled and build them
+        once at the end: a sorted build is several times cheaper than maintaining them row by
+        row. The unique indexes that the checks and upserts rely on stay.
+
+        On PostgreSQL the foreign keys of those tables go too and are added back at the end:
+        Django makes them DEFERRABLE INITIALLY DEFERRED, so each inserted row would queue a
+        trigger event and one lookup at commit; ADD CONSTRAINT checks every row in one join.
+        The import checks its references itself before writing (`missing`), so this only
+        changes how the database re-proves them. All inside the transaction: a rejected import
+        rolls the drops back too."""
+        self.deferred_indexes: list[tuple[str, str]] = []  # (table, CREATE INDEX …)
+        self.deferred_foreign_keys: list[tuple[str, str, str]] = []
+        for table in LOADED_TABLES:
             if self.sql(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None:
                 continue
-            for name in names:
-                if self.pg:
-                    row = self.sql("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [name])
-                else:
-                    row = self.sql(
+            self.first_loads.add(table)
+            if self.pg:
+                indexes = self.sql(
+                    """SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i
+                       JOIN pg_class c ON c.oid = i.indexrelid
+                       WHERE i.indrelid = %s::regclass AND NOT i.indisunique
+                         AND NOT i.indisprimary ORDER BY c.relname""",
+                    [table],
+                ).fetchall()
+                foreign_keys = self.sql(
+                    """SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+                       WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname""",
+                    [table],
+                ).fetchall()
+                for name, definition in foreign_keys:
+                    self.deferred_foreign_keys.append((table, name, definition))
+                    self.sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+            else:
+                names = [
+                    name
+                    for _, name, unique, origin, _ in self.sql(
+                        f"PRAGMA index_list({table})"
+                    ).fetchall()
+                    if not unique and origin == "c"
+                ]
+                indexes = [
+                    (name, self.sql(
                         "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = %s", [name]
-                    )
-                found = row.fetchone()
-                if found:
-                    self.deferred_indexes.append(found[0])
-                    self.sql(f"DROP INDEX {name}")
+                    ).fetchone()[0])
+                    for name in sorted(names)
+                ]  # fmt: skip
+            for name, definition in indexes:
+                self.deferred_indexes.append((table, definition))
+                self.sql(f'DROP INDEX "{name}"')
 
     def _analyze(self) -> None:
         """Fresh planner statistics before the whole-import statements: after a bulk load the
         old ones describe empty tables and lead to nested loops over millions of rows."""
         tables = [
-            *DEFERRED_INDEXES,
-            "ledger_account",
-            "ledger_borrower",
+            *LOADED_TABLES,
             "touched",
             "rebuild",
             "new_accounts",
@@ -289,14 +417,22 @@ class _Writer:
             for table in tables:
                 self.sql(f"ANALYZE {table}")
 
-    def _rebuild_indexes(self) -> None:
-        if self.pg and self.deferred_indexes:
+    def _rebuild_indexes(self, *, but: tuple[str, ...] = ()) -> None:
+        """Build the deferred indexes (except those of the tables in `but`), then re-add the
+        deferred foreign keys once every index is back."""
+        now = [(t, d) for t, d in self.deferred_indexes if t not in but]
+        self.deferred_indexes = [(t, d) for t, d in self.deferred_indexes if t in but]
+        if self.pg and now:
             # PostgreSQL will not index a table with foreign-key checks still queued; run them
             # now (they would run at commit anyway).
             self.sql("SET CONSTRAINTS ALL IMMEDIATE")
-        for definition in self.deferred_indexes:
+        for _, definition in now:
             self.sql(definition)
-        self.deferred_indexes = []
+        if self.deferred_indexes:
+            return
+        for table, name, definition in self.deferred_foreign_keys:
+            self.sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        self.deferred_foreign_keys = []
 
     def reject(self, name: str, batch: reading.Batch) -> None:
         """Remember the ids of rows this import left out, so references to them are not
@@ -307,35 +443,131 @@ class _Writer:
                 [(OWN_TARGET[name], key) for key in batch.rejected],
             )
 
-    def stage(self, name: str, lines: list[int], columns: list[list]) -> None:
+    def stage(self, name: str, lines: list[int], columns: list) -> None:
+        """Replace the stage's rows with this batch. Columns are Arrow arrays (or lists).
+
+        PostgreSQL gets the batch as one CSV stream written by Arrow (C++, no Python object per
+        value) into COPY; SQLite gets executemany over column lists built by the fastest route
+        for each type."""
         table = f"stage_{name}"
-        self.sql(f"DELETE FROM {table}")
-        names = ["line", *(c for c, _ in STAGES[name])]
-        rows = zip(lines, *columns, strict=True)
+        self.sql(f"TRUNCATE {table}" if self.pg else f"DELETE FROM {table}")
+        self.insert_rows(
+            table, ["line", *(c for c, _ in STAGES[name])], [pa.array(lines, pa.int64()), *columns]
+        )
+
+    def insert_rows(self, table: str, names: list[str], columns: list) -> None:
+        """Append rows given as columns (Arrow arrays or lists) to `table`, in bulk."""
+        arrays = [c if isinstance(c, pa.Array | pa.ChunkedArray) else pa.array(c) for c in columns]
         if self.pg:
-            with self.cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            buffer = io.BytesIO()
+            pacsv.write_csv(
+                pa.table(arrays, names=names),
+                buffer,
+                write_options=pacsv.WriteOptions(include_header=False, batch_size=65_536),
+            )
+            with self.cursor.copy(
+                f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT csv)"
+            ) as copy:
+                copy.write(buffer.getbuffer())
         else:
-            marks = ", ".join(["%s"] * len(names))
-            self.cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", list(rows))
+            row = f"({', '.join(['%s'] * len(names))})"
+            rows = list(zip(*(reading.python_values(a) for a in arrays), strict=True))
+            # Many rows per INSERT: the per-statement cost of executemany (reset, step) is paid
+            # once per STAGE_ROWS rows instead of once a row.
+            whole = len(rows) - len(rows) % STAGE_ROWS
+            if whole:
+                values = ", ".join([row] * STAGE_ROWS)
+                self.cursor.executemany(
+                    f"INSERT INTO {table} ({', '.join(names)}) VALUES {values}",
+                    [
+                        tuple(itertools.chain.from_iterable(rows[i : i + STAGE_ROWS]))
+                        for i in range(0, whole, STAGE_ROWS)
+                    ],
+                )
+            if whole < len(rows):
+                self.cursor.executemany(
+                    f"INSERT INTO {table} ({', '.join(names)}) VALUES {row}", rows[whole:]
+                )
+
+    def direct(
+        self,
+        table: str,
+        key: list[str],
+        keys: list[pa.Array],
+        *,
+        rising: bool,
+        clean: bool,
+        references: pa.Array,
+        insert: dict[str, pa.Array | list],
+    ) -> int | None:
+        """The first-load path for a clean batch: rows go straight into `table`, not through a
+        stage. Returns the rows written, or None (nothing done) when the batch needs the staged
+        checks: anything found so far, a key it cannot prove new, an unknown account.
+
+        It proves what the staged checks would: no key repeats (`rising`: strictly rising in
+        file order), none is in the table (the batch's first key sorts after the table's
+        greatest, in the byte order both databases use here), every account exists, and the
+        per-row rules hold (`clean`, computed by the caller in Arrow). The bookkeeping tables
+        are not needed: every account is new (`all_new`), no schedule predates the import.
+        """
+        if (
+            not (self.direct_ok and self.all_new and table in self.first_loads and rising and clean)
+            or self.problems
+        ):
+            return None
+        if not len(keys[0]):
+            return 0
+        present = " AND ".join(f"{k} IS NOT NULL" for k in key)
+        descending = ", ".join(f"{k} DESC" for k in key)
+        last = self.sql(
+            f"SELECT {', '.join(key)} FROM {table} WHERE {present} ORDER BY {descending} LIMIT 1"
+        ).fetchone()
+        if last is not None and tuple(k[0].as_py() for k in keys) <= tuple(last):
+            return None
+        accounts = pc.unique(references).to_pylist()
+        if self.pg:
+            unknown = self.sql(
+                """SELECT 1 FROM unnest(%s::text[]) AS v (id)
+                   WHERE NOT EXISTS (SELECT 1 FROM ledger_account a WHERE a.id = v.id) LIMIT 1""",
+                [accounts],
+            ).fetchone()
+        else:
+            unknown = self.sql(
+                """SELECT 1 FROM json_each(%s) AS v
+                   WHERE NOT EXISTS (SELECT 1 FROM ledger_account a WHERE a.id = v.value)
+                   LIMIT 1""",
+                [json.dumps(accounts)],
+            ).fetchone()
+        if unknown is not None:
+            return None
+        self.insert_rows(table, list(insert), list(insert.values()))
+        return len(keys[0])
+
+    def on_conflict(self, name: str, target: str) -> str:
+        """The ON CONFLICT … DO NOTHING clause for inserting stage `name`, or nothing when no
+        staged key exists in the table (checked by `changed`) and the stage holds each key once
+        (`first_only`): PostgreSQL's speculative insertion costs twice a plain index insert.
+        SQLite's costs nothing extra, so it keeps the clause."""
+        if self.pg and not self.existing.get(name, True):
+            return ""
+        return f"ON CONFLICT ({target}) DO NOTHING"
 
     def report(self, label: str, rows, field_name: str, message: Callable[[tuple], str]) -> None:
         for row in rows:
             self.problems.add(label, row[0], field_name, message(row))
 
-    def instant(self, values) -> list[str]:
+    def instant(self, values) -> pa.Array:
         """UTC instants as the text each database stores: Django's naive-UTC form on SQLite
-        (microseconds only when present), ISO 8601 with offset on PostgreSQL."""
+        (microseconds only when present), the same with a +00 offset on PostgreSQL. Arrow's
+        cast of a naive timestamp to text is several times faster than strftime."""
         if isinstance(values, datetime):
             values = pa.array([values], pa.timestamp("us", tz="UTC"))
+        # "YYYY-MM-DD HH:MM:SS.ffffff": the naive cast prints the UTC wall time, six decimals.
+        text = pc.cast(pc.cast(values, pa.timestamp("us")), pa.string())
         if self.pg:
-            return pc.strftime(values, format="%Y-%m-%dT%H:%M:%S+00:00").to_pylist()
-        # At microsecond unit %S prints six decimals; Django writes them only when not zero.
-        text = pc.strftime(values, format="%Y-%m-%d %H:%M:%S")
+            return pc.binary_join_element_wise(text, "+00", "")
         has_fraction = pc.not_equal(pc.microsecond(values), 0)
-        whole = pc.if_else(has_fraction, text, pc.utf8_slice_codeunits(text, 0, 19))
-        return whole.to_pylist()
+        return pc.if_else(has_fraction, text, pc.utf8_slice_codeunits(text, 0, 19))
 
     def missing(self, name: str, column: str, target: str, label: str, field_name: str, what: str):
         """Report rows whose reference exists neither in the database nor earlier in this import.
@@ -345,6 +577,16 @@ class _Writer:
         Rows that lean on a rejected row are rejected in turn, silently, for the same reason.
         """
         pk = "code" if target == "ledger_region" else "id"
+        # Nearly always every reference is known: say so from the distinct values alone, and
+        # skip the statements that pin down lines and rejected keys.
+        if (
+            self.sql(
+                f"""SELECT 1 FROM (SELECT DISTINCT {column} AS v FROM stage_{name}) d
+                    WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.{pk} = d.v) LIMIT 1"""
+            ).fetchone()
+            is None
+        ):
+            return
         rows = (
             []
             if target in self.unreadable
@@ -377,6 +619,14 @@ class _Writer:
         `duplicates_in_stage`'s to report.
         """
         join = " AND ".join(f"t.{k} = s.{k}" for k in key)
+        # Usually (a first load) no staged key exists yet: one probe pass says so, the
+        # comparison is skipped, and the insert needs no ON CONFLICT arbiter (`on_conflict`).
+        self.existing[name] = self._may_exist(name, key, table) and (
+            self.sql(f"SELECT 1 FROM stage_{name} s JOIN {table} t ON {join} LIMIT 1").fetchone()
+            is not None
+        )
+        if not self.existing[name]:
+            return
         differs = " OR ".join(f"s.{c} <> t.{c}" for c in columns)
         select = ", ".join(f"s.{c}, t.{c}" for c in columns)
         rows = self.sql(
@@ -397,16 +647,44 @@ class _Writer:
                 f"{what} already exists with different content: " + "; ".join(diffs),
             )
 
-    def duplicates_in_stage(self, name: str, key: list[str], columns: list[str], label: str):
+    def _may_exist(self, name: str, key: list[str], table: str) -> bool:
+        """False when every staged key sorts after the table's greatest key (one index seek and
+        one scan of the stage): a first load of a sorted export, batch after batch, never
+        needs the probe join."""
+        present = " AND ".join(f"{k} IS NOT NULL" for k in key)
+        descending = ", ".join(f"{k} DESC" for k in key)
+        last = self.sql(
+            f"SELECT {', '.join(key)} FROM {table} WHERE {present} ORDER BY {descending} LIMIT 1"
+        ).fetchone()
+        if last is None:
+            return False
+        marks = ", ".join(["%s"] * len(key))
+        return (
+            self.sql(
+                f"SELECT 1 FROM stage_{name} WHERE ({', '.join(key)}) <= ({marks}) LIMIT 1",
+                list(last),
+            ).fetchone()
+            is not None
+        )
+
+    def duplicates_in_stage(
+        self, name: str, key: list[str], columns: list[str], label: str, *, rising: bool = False
+    ):
         """Within one batch, a key seen again with different content than its first row.
 
         Also sets `first_only[name]`, the filter that keeps each key's first row: a no-op for the
-        usual batch without repeated keys, which then costs one GROUP BY and nothing more.
+        usual batch without repeated keys, which then costs one GROUP BY and nothing more — or
+        nothing at all when the caller saw the keys strictly rising in file order (`rising`),
+        as in a sorted export.
         """
         keys = ", ".join(key)
-        repeated = self.sql(
-            f"SELECT 1 FROM stage_{name} GROUP BY {keys} HAVING COUNT(*) > 1 LIMIT 1"
-        ).fetchone()
+        repeated = (
+            None
+            if rising
+            else self.sql(
+                f"SELECT 1 FROM stage_{name} GROUP BY {keys} HAVING COUNT(*) > 1 LIMIT 1"
+            ).fetchone()
+        )
         if repeated is None:
             self.first_only[name] = "1 = 1"
             return
@@ -462,7 +740,7 @@ class _Writer:
         ).rowcount
 
     def write_borrowers(self, label, batch) -> int:
-        v = batch.values
+        v = {name: reading.python_values(values) for name, values in batch.values.items()}
         national_enc, national_hash = self.cipher.batch(v["national_id"])
         phone_enc, phone_hash = self.cipher.batch(v["phone"])
         languages = [lang or "zh" for lang in v["language"]]
@@ -477,7 +755,10 @@ class _Writer:
             [v["borrower_id"], v["name"], national_enc, national_hash, phone_enc, phone_hash,
              v["address"], v["region_code"], v["lat"], v["lon"], languages, content],
         )  # fmt: skip
-        self.duplicates_in_stage("borrowers", ["id"], ["content_hash"], label)
+        self.duplicates_in_stage(
+            "borrowers", ["id"], ["content_hash"], label,
+            rising=_rising(batch.values["borrower_id"]),
+        )  # fmt: skip
         self.missing("borrowers", "region_id", "ledger_region", label, "region_code", "region")
         self.changed(
             "borrowers",
@@ -517,17 +798,19 @@ class _Writer:
             ["id"],
             ["borrower_id", "product", "opened_on", "principal_cents", "currency", "auto_debit"],
             label,
+            rising=_rising(v["account_id"]),
         )
         self.missing("accounts", "borrower_id", "ledger_borrower", label, "borrower_id", "borrower")
         self.changed(
             "accounts", ["id"], "ledger_account",
             ["borrower_id", "product", "opened_on", "principal_cents", "currency"], label, "account",
         )  # fmt: skip
-        self.sql(
-            """INSERT INTO new_accounts (account_id) SELECT DISTINCT id FROM stage_accounts
-               WHERE NOT EXISTS (SELECT 1 FROM ledger_account a WHERE a.id = stage_accounts.id)
-               ON CONFLICT DO NOTHING"""
-        )
+        if not self.all_new:
+            self.sql(
+                """INSERT INTO new_accounts (account_id) SELECT DISTINCT id FROM stage_accounts
+                   WHERE NOT EXISTS (SELECT 1 FROM ledger_account a WHERE a.id = stage_accounts.id)
+                   ON CONFLICT DO NOTHING"""
+            )
         return self.sql(
             f"""INSERT INTO ledger_account (id, borrower_id, product, opened_on, principal_cents,
                    currency, auto_debit, status, scheduled_cents, charged_cents, credited_cents)
@@ -542,6 +825,19 @@ class _Writer:
         v = batch.values
         accounts, seqs = v["account_id"], v["seq"]
         cumulative = self._walk_schedule(label, batch)
+        written = self.direct(
+            "ledger_instalment", ["account_id", "seq"], [accounts, seqs],
+            rising=self.batch_rising,
+            clean=bool(pc.all(pc.greater_equal(seqs, 1)).as_py()),
+            references=accounts,
+            insert={
+                "account_id": accounts, "seq": seqs, "due_date": v["due_date"],
+                "principal_cents": v["principal_due"], "interest_cents": v["interest_due"],
+                "fee_cents": v["fee_due"], "cumulative_cents": cumulative,
+            },
+        )  # fmt: skip
+        if written is not None:
+            return written
         self.stage(
             "instalments",
             batch.lines,
@@ -556,29 +852,32 @@ class _Writer:
             ["account_id", "seq"],
             ["due_date", "principal_cents", "interest_cents", "fee_cents"],
             label,
+            rising=self.batch_rising,
         )
         self.changed(
             "instalments", ["account_id", "seq"], "ledger_instalment",
             ["due_date", "principal_cents", "interest_cents", "fee_cents"], label, "instalment",
         )  # fmt: skip
         self._touch("instalments")
-        # Accounts that had a schedule before this import need their running totals rebuilt.
-        self.sql(
-            """INSERT INTO rebuild (account_id)
-               SELECT DISTINCT account_id FROM stage_instalments
-               WHERE NOT EXISTS (SELECT 1 FROM new_accounts n WHERE n.account_id = stage_instalments.account_id)
-               ON CONFLICT DO NOTHING"""
-        )
+        # Accounts that had a schedule before this import need their running totals rebuilt
+        # (none can, on a first load of the schedules).
+        if "ledger_instalment" not in self.first_loads:
+            self.sql(
+                f"""INSERT INTO rebuild (account_id)
+                   SELECT DISTINCT account_id FROM stage_instalments
+                   WHERE account_id NOT IN ({self.new_accounts_sql})
+                   ON CONFLICT DO NOTHING"""
+            )
         return self.sql(
-            """INSERT INTO ledger_instalment (account_id, seq, due_date, principal_cents,
+            f"""INSERT INTO ledger_instalment (account_id, seq, due_date, principal_cents,
                    interest_cents, fee_cents, cumulative_cents)
                SELECT account_id, seq, due_date, principal_cents, interest_cents, fee_cents,
                    cumulative_cents
-               FROM stage_instalments WHERE seq >= 1
-               ON CONFLICT (account_id, seq) DO NOTHING"""
+               FROM stage_instalments s WHERE seq >= 1 AND {self.first_only["instalments"]}
+               {self.on_conflict("instalments", "account_id, seq")}"""
         ).rowcount
 
-    def _walk_schedule(self, label: str, batch: reading.Batch) -> list[int]:
+    def _walk_schedule(self, label: str, batch: reading.Batch) -> pa.Array:
         """Running totals per account and the rising-due-date check, vectorised over a batch.
 
         Both assume rows sorted by (account_id, seq), as exports usually are; when they are not,
@@ -586,22 +885,25 @@ class _Writer:
         """
         v = batch.values
         n = len(batch)
-        accounts = np.asarray(v["account_id"], dtype=object)
-        seqs = np.asarray(v["seq"], dtype=np.int64)
-        dues = np.asarray(v["due_date"], dtype="datetime64[D]")
+        account_ids = v["account_id"]
+        accounts = account_ids.to_numpy(zero_copy_only=False)
+        seqs = v["seq"].to_numpy()
+        dues = v["due_date"].to_numpy(zero_copy_only=False).astype("datetime64[D]")
         amounts = (
-            np.asarray(v["principal_due"], dtype=np.int64)
-            + np.asarray(v["interest_due"], dtype=np.int64)
-            + np.asarray(v["fee_due"], dtype=np.int64)
+            v["principal_due"].to_numpy() + v["interest_due"].to_numpy() + v["fee_due"].to_numpy()
         )
         same = np.zeros(n, dtype=bool)
-        same[1:] = accounts[1:] == accounts[:-1]
         rising = np.ones(n, dtype=bool)
-        rising[1:] = (accounts[1:] > accounts[:-1]) | (same[1:] & (seqs[1:] > seqs[:-1]))
+        if n > 1:
+            current, before = account_ids[1:], account_ids[:-1]
+            same[1:] = pc.equal(current, before).to_numpy(zero_copy_only=False)
+            later = pc.greater(current, before).to_numpy(zero_copy_only=False)
+            rising[1:] = later | (same[1:] & (seqs[1:] > seqs[:-1]))
         carry = self.last_instalment is not None and n and accounts[0] == self.last_instalment[0]
         if self.last_instalment is not None and n:
             last_account, last_seq, _, _ = self.last_instalment
             rising[0] = accounts[0] > last_account or (carry and seqs[0] > last_seq)
+        self.batch_rising = bool(rising[1:].all())
         if not rising.all():
             self.instalments_sorted = False
         if self.instalments_sorted:
@@ -624,17 +926,38 @@ class _Writer:
             cumulative[block_start == 0] += self.last_instalment[3]
         if n:
             self.last_instalment = (accounts[-1], int(seqs[-1]), dues[-1], int(cumulative[-1]))
-        return cumulative.tolist()
+        return pa.array(cumulative, pa.int64())
+
+    @property
+    def all_new(self) -> bool:
+        """Every account in the database is one this import added (a first load): the
+        per-account bookkeeping tables are then just `ledger_account`, and are not kept."""
+        return "ledger_account" in self.first_loads
+
+    @property
+    def new_accounts_sql(self) -> str:
+        if self.all_new:
+            return "SELECT id FROM ledger_account"
+        return "SELECT account_id AS id FROM new_accounts"
+
+    @property
+    def touched_sql(self) -> str:
+        if self.all_new:
+            return "SELECT id FROM ledger_account"
+        return "SELECT account_id FROM touched"
 
     def _touch(self, name: str) -> None:
+        if self.all_new:
+            return
         self.sql(
             f"""INSERT INTO touched (account_id) SELECT DISTINCT account_id FROM stage_{name}
                 WHERE true ON CONFLICT DO NOTHING"""
         )
 
-    def _zones(self, accounts: list[str]) -> list[str]:
-        """Each row's region time zone. Accounts in the home zone (nearly all, for a Chinese
-        portfolio) are not looked up: only those elsewhere are loaded, once."""
+    def _zones(self, accounts: pa.Array) -> pa.Array | None:
+        """Each row's region time zone, null for the home zone; None when all are at home.
+        Accounts in the home zone (nearly all, for a Chinese portfolio) are not looked up: only
+        those elsewhere are loaded, once."""
         if self.away_zones is None:
             self.away_zones = dict(
                 self.sql(
@@ -645,27 +968,50 @@ class _Writer:
                     [self.home_zone],
                 ).fetchall()
             )
+        if not self.away_zones:
+            return None
         away = self.away_zones
-        return [away.get(a, self.home_zone) for a in accounts]
+        found = pc.index_in(accounts, pa.array(list(away), pa.string()))
+        return pc.take(pa.array(list(away.values()), pa.string()), found)
 
     def write_payments(self, label, batch) -> int:
         v = batch.values
-        effective = reading.local_dates(batch.instants["paid_at"], self._zones(v["account_id"]))
+        effective = reading.local_dates(v["paid_at"], self._zones(v["account_id"]), self.home_zone)
+        n = len(batch)
+        occurred = self.instant(v["paid_at"])
+        written = self.direct(
+            "ledger_ledgerentry", ["reference"], [v["payment_id"]],
+            rising=_rising(v["payment_id"]),
+            clean=bool(
+                pc.all(pc.greater(v["amount"], 0)).as_py()
+                and pc.all(pc.less_equal(v["paid_at"], pa.scalar(self.at, v["paid_at"].type))).as_py()
+            ),
+            references=v["account_id"],
+            insert={
+                "account_id": v["account_id"], "kind": ["payment"] * n, "amount_cents": v["amount"],
+                "effective_on": effective, "occurred_at": occurred, "reference": v["payment_id"],
+                "source": ["import"] * n, "recorded_by": [self.by] * n,
+                "recorded_at": [self.instant(self.at)[0].as_py()] * n, "note": [""] * n,
+            },
+        )  # fmt: skip
+        if written is not None:
+            return written
         self.stage(
             "payments", batch.lines,
-            [v["payment_id"], v["account_id"], self.instant(batch.instants["paid_at"]), v["amount"], effective],
+            [v["payment_id"], v["account_id"], occurred, v["amount"], effective],
         )  # fmt: skip
         for row in self.sql("SELECT line FROM stage_payments WHERE amount_cents <= 0").fetchall():
             self.problems.add(label, row[0], "amount", "must be more than 0")
-        now = self.at if self.pg else self.instant(self.at)[0]
+        now = self.at if self.pg else self.instant(self.at)[0].as_py()
         for row in self.sql(
             "SELECT line, occurred_at FROM stage_payments WHERE occurred_at > %s", [now]
         ).fetchall():
             self.problems.add(label, row[0], "paid_at", "is in the future")
         self.missing("payments", "account_id", "ledger_account", label, "account_id", "account")
         self.duplicates_in_stage(
-            "payments", ["reference"], ["account_id", "occurred_at", "amount_cents"], label
-        )
+            "payments", ["reference"], ["account_id", "occurred_at", "amount_cents"], label,
+            rising=_rising(v["payment_id"]),
+        )  # fmt: skip
         self.changed(
             "payments", ["reference"], "ledger_ledgerentry",
             ["account_id", "amount_cents", "occurred_at"], label, "payment",
@@ -678,15 +1024,44 @@ class _Writer:
                    'import', %s, %s, ''
                FROM stage_payments s WHERE amount_cents > 0
                  AND {self.first_only["payments"]}
-               ON CONFLICT (reference) DO NOTHING""",
-            [self.by, self.at if self.pg else self.instant(self.at)[0]],
+               {self.on_conflict("payments", "reference")}""",
+            [self.by, self.at if self.pg else self.instant(self.at)[0].as_py()],
         ).rowcount
 
     def write_contacts(self, label, batch) -> int:
         v = batch.values
+        at = self.instant(v["at"])
+        channel, outcome, amount = v["channel"], v["outcome"], v["ptp_amount"]
+        delivered = pc.equal(outcome, "delivered")
+        promise = pc.equal(outcome, "promise_to_pay")
+        message = pc.is_in(channel, pa.array(["sms", "email", "app"]))
+        # The same rules as `checks` below, over the batch in Arrow.
+        broken = [
+            pc.and_(delivered, pc.invert(message)),
+            pc.and_(pc.invert(delivered), message),
+            pc.and_(promise, pc.fill_null(pc.less_equal(amount, 0), True)),
+            pc.and_(promise, pc.is_null(v["ptp_date"])),
+            pc.and_(pc.invert(promise), pc.fill_null(pc.not_equal(amount, 0), False)),
+        ]
+        none = pa.nulls(len(batch))
+        written = self.direct(
+            "contact_contact", ["id"], [v["contact_id"]],
+            rising=_rising(v["contact_id"]),
+            clean=not any(pc.any(b).as_py() for b in broken),
+            references=v["account_id"],
+            insert={
+                "id": v["contact_id"], "account_id": v["account_id"], "at": at,
+                "channel": channel, "outcome": outcome,
+                "ptp_amount_cents": pc.if_else(promise, amount, none.cast(pa.int64())),
+                "ptp_date": pc.if_else(promise, v["ptp_date"], none.cast(pa.date32())),
+                "source": ["import"] * len(batch),
+            },
+        )  # fmt: skip
+        if written is not None:
+            return written
         self.stage(
             "contacts", batch.lines,
-            [v["contact_id"], v["account_id"], self.instant(batch.instants["at"]), v["channel"], v["outcome"],
+            [v["contact_id"], v["account_id"], at, v["channel"], v["outcome"],
              v["ptp_amount"], v["ptp_date"]],
         )  # fmt: skip
         checks = [
@@ -710,6 +1085,7 @@ class _Writer:
             ["id"],
             ["account_id", "at", "channel", "outcome", "ptp_amount_cents", "ptp_date"],
             label,
+            rising=_rising(v["contact_id"]),
         )
         self.changed(
             "contacts", ["id"], "contact_contact",
@@ -723,7 +1099,7 @@ class _Writer:
                    CASE WHEN outcome = 'promise_to_pay' THEN ptp_date END, 'import'
                FROM stage_contacts s
                WHERE {self.first_only["contacts"]}
-               ON CONFLICT (id) DO NOTHING"""
+               {self.on_conflict("contacts", "id")}"""
         ).rowcount
 
     def write_holds(self, label, batch) -> int:
@@ -749,20 +1125,20 @@ class _Writer:
     def finish(self) -> None:
         if self.problems:
             return  # the transaction will be rolled back; the checks below assume clean rows
-        self._rebuild_indexes()
         self._analyze()
-        self.sql(
-            "INSERT INTO touched (account_id) SELECT account_id FROM new_accounts "
-            "WHERE true ON CONFLICT DO NOTHING"
-        )
+        if not self.all_new:
+            self.sql(
+                "INSERT INTO touched (account_id) SELECT account_id FROM new_accounts "
+                "WHERE true ON CONFLICT DO NOTHING"
+            )
         # Sorted input was checked and totalled batch by batch; only accounts whose schedule
         # predates this import (or every account, for unsorted input) need the SQL pass.
-        scope = "rebuild" if self.instalments_sorted else "touched"
+        scope = "SELECT account_id FROM rebuild" if self.instalments_sorted else self.touched_sql
         self._check_schedules(scope)
         for (account_id,) in self.sql(
-            """SELECT account_id FROM new_accounts
-               WHERE NOT EXISTS (SELECT 1 FROM ledger_instalment i WHERE i.account_id = new_accounts.account_id)
-               ORDER BY account_id"""
+            f"""SELECT n.id FROM ({self.new_accounts_sql}) n
+               WHERE NOT EXISTS (SELECT 1 FROM ledger_instalment i WHERE i.account_id = n.id)
+               ORDER BY n.id"""
         ).fetchall():
             self.problems.add(
                 "accounts", 0, "account_id", f"account {account_id} has no instalments"
@@ -773,18 +1149,23 @@ class _Writer:
             f"""UPDATE ledger_instalment SET cumulative_cents = w.running
                 FROM (SELECT id, SUM(principal_cents + interest_cents + fee_cents)
                           OVER (PARTITION BY account_id ORDER BY seq ROWS UNBOUNDED PRECEDING) AS running
-                      FROM ledger_instalment WHERE account_id IN (SELECT account_id FROM {scope})) w
+                      FROM ledger_instalment WHERE account_id IN ({scope})) w
                 WHERE w.id = ledger_instalment.id AND ledger_instalment.cumulative_cents <> w.running"""
         )
-        sql, params = projection_sql(scope_sql="SELECT account_id FROM touched")
+        if not self.pg:
+            # SQLite groups the entries per account along entry_account_date; PostgreSQL hashes.
+            self._rebuild_indexes(but=("ledger_account",))
+        sql, params = projection_sql(scope_sql=None if self.all_new else self.touched_sql)
         self.sql(sql, params)
+        # The accounts' indexes last, so the projection did not maintain them row by row.
+        self._rebuild_indexes()
 
     def _check_schedules(self, scope: str) -> None:
         rows = self.sql(
             f"""SELECT account_id, seq, due_date, previous FROM (
                    SELECT account_id, seq, due_date,
                           LAG(due_date) OVER (PARTITION BY account_id ORDER BY seq) AS previous
-                   FROM ledger_instalment WHERE account_id IN (SELECT account_id FROM {scope})) x
+                   FROM ledger_instalment WHERE account_id IN ({scope})) x
                WHERE previous IS NOT NULL AND due_date <= previous
                ORDER BY account_id, seq"""
         ).fetchall()

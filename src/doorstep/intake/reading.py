@@ -61,14 +61,28 @@ class Problems:
     def __bool__(self) -> bool:
         return self.count > 0
 
+    def take(self) -> "Problems":
+        """The problems found so far, moved into a new object (this one keeps `unreadable`)."""
+        taken = Problems(self.limit, self.items, self.count, set(self.unreadable))
+        self.items, self.count = [], 0
+        return taken
+
+    def merge(self, other: "Problems") -> None:
+        for problem in other.items:
+            self.add(problem.file, problem.line, problem.field, problem.message)
+        self.count += other.count - len(other.items)
+        self.unreadable |= other.unreadable
+
 
 @dataclass
 class Batch:
-    """Rows of one file that passed every per-value check, typed, with their line numbers."""
+    """Rows of one file that passed every per-value check, typed, with their line numbers.
+
+    `values` are Arrow arrays (dates as date32, money as int64 cents, instants as UTC
+    timestamps): the importer stages them without building a Python object per value."""
 
     lines: list[int]
-    values: dict[str, list]
-    instants: dict[str, pa.Array] = field(default_factory=dict)  # UTC timestamps, for local dates
+    values: dict[str, pa.Array]
     rejected: list[str] = field(default_factory=list)  # ids of the rows left out
 
     def __len__(self) -> int:
@@ -219,8 +233,7 @@ def check_batch(
     table: pa.Table, fmt: FileFormat, problems: Problems, *, label: str, first_line: int
 ) -> Batch:
     bad = pa.array([False] * table.num_rows)
-    typed: dict[str, list] = {}
-    instants: dict[str, pa.Array] = {}
+    typed: dict[str, pa.Array] = {}
     for column in fmt.columns:
         if column.name in table.column_names:
             values = pc.utf8_trim_whitespace(table.column(column.name).combine_chunks())
@@ -231,8 +244,6 @@ def check_batch(
             converted = pc.if_else(pc.equal(values, ""), pa.scalar(None, converted.type), converted)
         bad = pc.or_(bad, column_bad)
         typed[column.name] = converted
-        if column.kind == "instant":
-            instants[column.name] = converted
     keep = pc.invert(bad)
     rejected = []
     if len(fmt.key) == 1 and fmt.key[0] in table.column_names and pc.any(bad).as_py():
@@ -240,18 +251,14 @@ def check_batch(
     kept_rows = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
     lines = (kept_rows + first_line).tolist()
     everything = len(kept_rows) == table.num_rows
-    values: dict[str, list] = {}
-    for name, converted in typed.items():
-        kept = converted if everything else pc.filter(converted, keep)
-        if name in instants:
-            instants[name] = kept  # the caller formats instants for its database, vectorised
-            values[name] = []
-        else:
-            values[name] = _python_values(kept)
-    return Batch(lines=lines, values=values, instants=instants, rejected=rejected)
+    values = {
+        name: converted if everything else pc.filter(converted, keep)
+        for name, converted in typed.items()
+    }
+    return Batch(lines=lines, values=values, rejected=rejected)
 
 
-def _python_values(array: pa.Array) -> list:
+def python_values(array: pa.Array) -> list:
     """Column values as Python objects, by the fastest route for the type (dates as ISO text:
     building date objects costs ten times more, and both databases take the text)."""
     if pa.types.is_date(array.type):
@@ -398,15 +405,20 @@ def _zones() -> frozenset[str]:
     return _ZONES
 
 
-def local_dates(instants: pa.Array, zones: list[str]) -> list[str]:
-    """The calendar date of each UTC instant in the matching time zone, as YYYY-MM-DD."""
-    result: list[str | None] = [None] * len(instants)
-    zone_array = pa.array(zones)
-    for zone in set(zones):
-        ZoneInfo(zone)  # fail loudly on an unknown zone rather than guess
-        mask = pc.equal(zone_array, zone)
-        local = pc.cast(pc.filter(instants, mask), pa.timestamp("us", tz=zone))
-        texts = pc.strftime(local, format="%Y-%m-%d").to_pylist()
-        for index, text in zip(pc.indices_nonzero(mask).to_pylist(), texts, strict=True):
-            result[index] = text
-    return result  # type: ignore[return-value]
+def local_dates(instants: pa.Array, zones: pa.Array | None, home_zone: str) -> pa.Array:
+    """The calendar date (date32) of each UTC instant in its time zone: `zones` gives one per
+    instant (null: the home zone), or is None when every instant is in the home zone."""
+    ZoneInfo(home_zone)  # fail loudly on an unknown zone rather than guess
+    result = _local_dates_in(instants, home_zone)
+    if zones is None or zones.null_count == len(zones):
+        return result
+    for zone in pc.unique(pc.drop_null(zones)).to_pylist():
+        ZoneInfo(zone)
+        mask = pc.fill_null(pc.equal(zones, zone), False)
+        result = pc.if_else(mask, _local_dates_in(instants, zone), result)
+    return result
+
+
+def _local_dates_in(instants: pa.Array, zone: str) -> pa.Array:
+    local = pc.local_timestamp(pc.cast(instants, pa.timestamp("us", tz=zone)))
+    return pc.cast(local, pa.date32())

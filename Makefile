@@ -38,6 +38,7 @@ format: install
 
 bench: install
 	$(BIN)/doorstep bench ledger --accounts $${ACCOUNTS:-1000000} --json
+	$(BIN)/doorstep bench nightly --accounts $${ACCOUNTS:-1000000} --engine $${ENGINE:-duckdb} --json
 
 clean:
 	rm -rf $(VENV) var/bench

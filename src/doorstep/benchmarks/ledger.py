@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -37,14 +38,43 @@ def add_arguments(parser) -> None:
 def run(options: dict, out) -> dict:
     if options.get("worker"):
         return _worker(options["worker"])
+    accounts, seed, fmt = options["accounts"], options["seed"], options["format"]
+    root = bench_dir()
+    figures: dict = {"accounts": accounts, "instalments_per_account": 12, "format": fmt}
+    directory = generated_portfolio(accounts, seed, fmt, out, figures)
+
+    engines = {"sqlite": f"sqlite:///{root / 'bench-ledger.sqlite3'}"}
+    configured = postgres_url()
+    if configured:
+        engines["postgresql"] = configured
+    if options.get("engine", "all") != "all":
+        engines = {k: v for k, v in engines.items() if k == options["engine"]}
+    for engine, url in engines.items():
+        out(f"{engine}: import and positions pass …")
+        figures[engine] = _in_fresh_database(engine, url, directory)
+        out(_describe(engine, figures[engine]))
+    return figures
+
+
+def bench_dir() -> Path:
     from django.conf import settings
 
+    return Path(settings.VAR_DIR) / "bench"
+
+
+def postgres_url() -> str | None:
+    """DATABASE_URL when it names PostgreSQL (the bench makes its own databases beside it)."""
+    configured = os.environ.get("DATABASE_URL", "")
+    return configured if configured.startswith(("postgres://", "postgresql://")) else None
+
+
+def generated_portfolio(accounts: int, seed: int, fmt: str, out, figures: dict) -> Path:
+    """The portfolio of `accounts` accounts (12 instalments each) under var/bench, generated once
+    per (accounts, seed, format) and kept; `figures` gets its row counts (and the generation
+    time when it was generated now)."""
     from doorstep.synth import generate_portfolio
 
-    accounts, seed, fmt = options["accounts"], options["seed"], options["format"]
-    root = Path(settings.VAR_DIR) / "bench"
-    directory = root / f"ledger-{accounts}-{seed}-{fmt}"
-    figures: dict = {"accounts": accounts, "instalments_per_account": 12, "format": fmt}
+    directory = bench_dir() / f"ledger-{accounts}-{seed}-{fmt}"
     marker = directory / ".complete"
     if not marker.exists():
         shutil.rmtree(directory, ignore_errors=True)
@@ -57,18 +87,7 @@ def run(options: dict, out) -> dict:
         figures["generate_seconds"] = round(time.perf_counter() - started, 2)
         marker.write_text(json.dumps(counts.__dict__))
     figures["rows"] = json.loads(marker.read_text())
-
-    engines = {"sqlite": f"sqlite:///{root / 'bench-ledger.sqlite3'}"}
-    configured = os.environ.get("DATABASE_URL", "")
-    if configured.startswith(("postgres://", "postgresql://")):
-        engines["postgresql"] = configured
-    if options.get("engine", "all") != "all":
-        engines = {k: v for k, v in engines.items() if k == options["engine"]}
-    for engine, url in engines.items():
-        out(f"{engine}: import and positions pass …")
-        figures[engine] = _in_fresh_database(engine, url, directory)
-        out(_describe(engine, figures[engine]))
-    return figures
+    return directory
 
 
 def _describe(engine: str, f: dict) -> str:
@@ -87,34 +106,55 @@ def _describe(engine: str, f: dict) -> str:
 
 def _in_fresh_database(engine: str, url: str, directory: Path) -> dict:
     env = dict(os.environ, DATABASE_URL=url)
-    admin = None
     if engine == "sqlite":
-        path = Path(dj_database_url.parse(url)["NAME"])
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    else:
-        import psycopg
-
-        parsed = dj_database_url.parse(url)
-        bench_db = f"{parsed['NAME']}_bench_{os.getpid()}"
-        admin = psycopg.connect(
-            host=parsed["HOST"] or None, port=parsed["PORT"] or None, user=parsed["USER"] or None,
-            password=parsed["PASSWORD"] or None, dbname="postgres", autocommit=True,
-        )  # fmt: skip
+        remove_sqlite(Path(dj_database_url.parse(url)["NAME"]))
+        return run_worker(engine, ["ledger", "--worker", str(directory)], env)
+    with postgres_admin(url) as admin:
+        bench_db = f"{dj_database_url.parse(url)['NAME']}_bench_{os.getpid()}"
         admin.execute(f'CREATE DATABASE "{bench_db}"')
-        env["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + bench_db
+        try:
+            env["DATABASE_URL"] = with_database(url, bench_db)
+            return run_worker(engine, ["ledger", "--worker", str(directory)], env)
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{bench_db}" WITH (FORCE)')
+
+
+def remove_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def with_database(url: str, name: str) -> str:
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+@contextmanager
+def postgres_admin(url: str):
+    """An autocommit connection to the server's `postgres` database, to create and drop bench
+    databases."""
+    import psycopg
+
+    parsed = dj_database_url.parse(url)
+    admin = psycopg.connect(
+        host=parsed["HOST"] or None, port=parsed["PORT"] or None, user=parsed["USER"] or None,
+        password=parsed["PASSWORD"] or None, dbname="postgres", autocommit=True,
+    )  # fmt: skip
+    try:
+        yield admin
+    finally:
+        admin.close()
+
+
+def run_worker(label: str, arguments: list[str], env: dict) -> dict:
+    """`doorstep bench ARGUMENTS --json` in a process of its own; its last line, parsed."""
     try:
         completed = subprocess.run(  # noqa: S603 - our own command, fixed arguments
-            [sys.executable, "-m", "doorstep.cli", "bench", "ledger", "--worker", str(directory), "--json"],
+            [sys.executable, "-m", "doorstep.cli", "bench", *arguments, "--json"],
             env=env, check=True, capture_output=True, text=True,
         )  # fmt: skip
         return json.loads(completed.stdout.strip().splitlines()[-1])
     except subprocess.CalledProcessError as failed:
-        raise RuntimeError(f"{engine} benchmark failed:\n{failed.stderr[-4000:]}") from failed
-    finally:
-        if admin is not None:
-            admin.execute(f'DROP DATABASE IF EXISTS "{bench_db}" WITH (FORCE)')
-            admin.close()
+        raise RuntimeError(f"{label} benchmark failed:\n{failed.stderr[-4000:]}") from failed
 
 
 def _worker(directory: Path) -> dict:

@@ -8,7 +8,9 @@ same date. A run killed half-way leaves the previous state untouched; re-running
 
 import difflib
 import hashlib
+import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -33,6 +35,17 @@ from doorstep.strategy.models import Decision, NightlyRun, PlannedAction, Strate
 from doorstep.strategy.screening import screen_planned_actions
 
 DEFAULT_STRATEGY = Path(__file__).with_name("default.yaml")
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _phase(name: str):
+    """Log how long a phase of the nightly run took (`extra` carries phase and seconds)."""
+    started = time.perf_counter()
+    yield
+    seconds = time.perf_counter() - started
+    log.info("nightly %s: %.3f s", name, seconds, extra={"phase": name, "seconds": seconds})
 
 
 def publish_strategy(text: str, *, by: str, note: str = "", at: datetime | None = None):
@@ -221,38 +234,44 @@ def duckdb_decisions(as_of: date, strategy: Strategy, tables: dict[str, pa.Table
         db.register(f"{name}_raw", table)
         typed = snapshot.TYPED.get(name, "*")
         db.execute(f"CREATE VIEW {name} AS SELECT {typed} FROM {name}_raw")
-    db.execute(f"CREATE TABLE features AS {features_sql(as_of, 'duckdb')}")
-    db.execute(f"CREATE TABLE dec AS {decisions_sql(strategy, 'features', 'duckdb')}")
+    with _phase("features"):
+        db.execute(f"CREATE TABLE features AS {features_sql(as_of, 'duckdb')}")
+    with _phase("decisions"):
+        db.execute(f"CREATE TABLE dec AS {decisions_sql(strategy, 'features', 'duckdb')}")
     return db
 
 
 def _run_in_duckdb(as_of, strategy, version_id, run_id, dry_run, fail_half_way):
-    db = duckdb_decisions(as_of, strategy, snapshot.arrow_snapshot(as_of))
-    stages = dict(db.execute("SELECT stage, COUNT(*) FROM dec GROUP BY stage").fetchall())
-    accounts = sum(stages.values())
-    plan = actions_sql(strategy, "dec")
-    actions = db.execute(f"SELECT COUNT(*) FROM ({plan})").fetchall()[0][0] if plan else 0
+    with _phase("snapshot"):
+        tables = snapshot.arrow_snapshot(as_of)
+    db = duckdb_decisions(as_of, strategy, tables)
+    with _phase("plan"):
+        stages = dict(db.execute("SELECT stage, COUNT(*) FROM dec GROUP BY stage").fetchall())
+        accounts = sum(stages.values())
+        plan = actions_sql(strategy, "dec")
+        actions = db.execute(f"SELECT COUNT(*) FROM ({plan})").fetchall()[0][0] if plan else 0
     if dry_run:
         return accounts, actions, stages
-    decisions = db.sql(_decision_select(as_of, version_id, run_id, Engine.DUCKDB, "dec"))
-    decisions_arrow = decisions.to_arrow_table()
-    actions_arrow = (
-        db.sql(_action_select(as_of, run_id, f"({plan})")).to_arrow_table() if plan else None
-    )
-    with snapshot.adbc_connect() as adbc, adbc.cursor() as cursor:
-        d = _date_param(as_of)
-        cursor.execute(f"DELETE FROM strategy_decision WHERE as_of = {d}")
-        cursor.adbc_ingest("strategy_decision", decisions_arrow, mode="append")
-        if fail_half_way:
-            raise RuntimeError("killed half-way (test)")
-        cursor.execute(
-            f"DELETE FROM strategy_plannedaction WHERE as_of = {d} AND status = 'planned'"
+    with _phase("write"):
+        decisions = db.sql(_decision_select(as_of, version_id, run_id, Engine.DUCKDB, "dec"))
+        decisions_arrow = decisions.to_arrow_table()
+        actions_arrow = (
+            db.sql(_action_select(as_of, run_id, f"({plan})")).to_arrow_table() if plan else None
         )
-        if actions_arrow is not None:
-            cursor.adbc_ingest("nightly_actions", actions_arrow, mode="create", temporary=True)
-            cursor.execute(_insert_new_actions("nightly_actions"))
-        cursor.execute(_cancel_stale_actions(as_of))
-        adbc.commit()
+        with snapshot.adbc_connect() as adbc, adbc.cursor() as cursor:
+            d = _date_param(as_of)
+            cursor.execute(f"DELETE FROM strategy_decision WHERE as_of = {d}")
+            cursor.adbc_ingest("strategy_decision", decisions_arrow, mode="append")
+            if fail_half_way:
+                raise RuntimeError("killed half-way (test)")
+            cursor.execute(
+                f"DELETE FROM strategy_plannedaction WHERE as_of = {d} AND status = 'planned'"
+            )
+            if actions_arrow is not None:
+                cursor.adbc_ingest("nightly_actions", actions_arrow, mode="create", temporary=True)
+                cursor.execute(_insert_new_actions("nightly_actions"))
+            cursor.execute(_cancel_stale_actions(as_of))
+            adbc.commit()
     return accounts, actions, stages
 
 
@@ -262,14 +281,15 @@ def _date_param(as_of: date) -> str:
 
 
 def _insert_new_actions(source: str) -> str:
+    """Plan what is not planned yet. ON CONFLICT on action_unique rather than NOT EXISTS: planned
+    against a table that was empty when last analysed, PostgreSQL's anti-join re-scanned the rows
+    the statement itself inserted, quadratic in the actions (minutes at a million accounts)."""
     columns = "account_id, as_of, stage, kind, channel, template, status, cancelled_reason, run_id"
+    # WHERE TRUE: SQLite's parser needs it between INSERT ... SELECT and ON CONFLICT.
     return f"""
 INSERT INTO strategy_plannedaction ({columns})
-SELECT {columns} FROM {source} n
-WHERE NOT EXISTS (
-    SELECT 1 FROM strategy_plannedaction p
-    WHERE p.account_id = n.account_id AND p.as_of = n.as_of AND p.kind = n.kind
-      AND p.channel = n.channel AND p.template = n.template)"""
+SELECT {columns} FROM {source} n WHERE TRUE
+ON CONFLICT (account_id, as_of, kind, channel, template) DO NOTHING"""
 
 
 def _cancel_stale_actions(as_of: date) -> str:
@@ -289,40 +309,44 @@ def _run_in_postgres(as_of, strategy, version_id, run_id, dry_run, fail_half_way
     plan = actions_sql(strategy, "nightly_dec")
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute(f"CREATE TEMP TABLE nightly_features ON COMMIT DROP AS {features}")
-        cursor.execute(
-            "CREATE TEMP TABLE nightly_dec ON COMMIT DROP AS "
-            + decided.replace("FROM features f", "FROM nightly_features f")
-        )
-        cursor.execute("SELECT stage, COUNT(*) FROM nightly_dec GROUP BY stage")
-        stages = dict(cursor.fetchall())
-        accounts = sum(stages.values())
-        actions = 0
-        if plan:
-            cursor.execute(f"CREATE TEMP TABLE nightly_actions ON COMMIT DROP AS {plan}")
-            cursor.execute("SELECT COUNT(*) FROM nightly_actions")
-            actions = cursor.fetchone()[0]
+        with _phase("features"):
+            cursor.execute(f"CREATE TEMP TABLE nightly_features ON COMMIT DROP AS {features}")
+        with _phase("decisions"):
+            cursor.execute(
+                "CREATE TEMP TABLE nightly_dec ON COMMIT DROP AS "
+                + decided.replace("FROM features f", "FROM nightly_features f")
+            )
+        with _phase("plan"):
+            cursor.execute("SELECT stage, COUNT(*) FROM nightly_dec GROUP BY stage")
+            stages = dict(cursor.fetchall())
+            accounts = sum(stages.values())
+            actions = 0
+            if plan:
+                cursor.execute(f"CREATE TEMP TABLE nightly_actions ON COMMIT DROP AS {plan}")
+                cursor.execute("SELECT COUNT(*) FROM nightly_actions")
+                actions = cursor.fetchone()[0]
         if dry_run:
             transaction.set_rollback(True)
             return accounts, actions, stages
-        d = _date_param(as_of)
-        cursor.execute(f"DELETE FROM strategy_decision WHERE as_of = {d}")
-        cursor.execute(
-            f"INSERT INTO strategy_decision ({DECISION_COLUMNS}) "
-            + _decision_select(as_of, version_id, run_id, Engine.POSTGRES, "nightly_dec")
-        )
-        if fail_half_way:
-            raise RuntimeError("killed half-way (test)")
-        cursor.execute(
-            f"DELETE FROM strategy_plannedaction WHERE as_of = {d} AND status = 'planned'"
-        )
-        if plan:
+        with _phase("write"):
+            d = _date_param(as_of)
+            cursor.execute(f"DELETE FROM strategy_decision WHERE as_of = {d}")
             cursor.execute(
-                "CREATE TEMP TABLE nightly_new ON COMMIT DROP AS "
-                + _action_select(as_of, run_id, "nightly_actions")
+                f"INSERT INTO strategy_decision ({DECISION_COLUMNS}) "
+                + _decision_select(as_of, version_id, run_id, Engine.POSTGRES, "nightly_dec")
             )
-            cursor.execute(_insert_new_actions("nightly_new"))
-        cursor.execute(_cancel_stale_actions(as_of))
+            if fail_half_way:
+                raise RuntimeError("killed half-way (test)")
+            cursor.execute(
+                f"DELETE FROM strategy_plannedaction WHERE as_of = {d} AND status = 'planned'"
+            )
+            if plan:
+                cursor.execute(
+                    "CREATE TEMP TABLE nightly_new ON COMMIT DROP AS "
+                    + _action_select(as_of, run_id, "nightly_actions")
+                )
+                cursor.execute(_insert_new_actions("nightly_new"))
+            cursor.execute(_cancel_stale_actions(as_of))
     return accounts, actions, stages
 
 

@@ -5,11 +5,11 @@ import json
 
 from django.core.management.base import BaseCommand
 
-BENCHMARKS = ("ledger", "compliance")
+BENCHMARKS = ("ledger", "nightly", "compliance")
 
 
 class Command(BaseCommand):
-    help = "Run a benchmark (ledger). With --json the figures are one JSON object on the last line."
+    help = "Run a benchmark (ledger, nightly, compliance). With --json the figures are one JSON object on the last line."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="benchmark", required=True)

@@ -1,0 +1,284 @@
+"""doorstep bench nightly --accounts N [--engine duckdb|postgres]: the nightly strategy run and one-account re-evaluation.
+
+Generates N accounts (as `bench ledger` does, and sharing its files), loads them into a database
+with one day of charges assessed, and keeps that database under var/bench (SQLite: a file;
+PostgreSQL: a database named after N and the seed) so that re-runs skip the import. Each run then
+works on a copy of it, in a process of its own: `run_nightly` timed end to end (snapshot, features,
+decisions, written), then `reevaluate_account` on a random sample of accounts, each call in its
+own transaction and timed. `--engine duckdb` runs on SQLite (the embedded default); `--engine
+postgres` runs in place on the PostgreSQL that DATABASE_URL names. `--check` also compares every
+account's features and decision three ways (DuckDB, the Python twin and, on PostgreSQL, the
+in-place SQL) and counts the mismatches: run it at a few thousand accounts, not a million.
+"""
+
+import argparse
+import logging
+import os
+import random
+import resource
+import shutil
+import statistics
+import time
+from datetime import UTC, datetime
+from datetime import time as clock
+from pathlib import Path
+
+import dj_database_url
+
+from doorstep.benchmarks.ledger import (
+    AS_OF,
+    bench_dir,
+    generated_portfolio,
+    postgres_admin,
+    postgres_url,
+    remove_sqlite,
+    run_worker,
+    with_database,
+)
+
+# Marks a cached PostgreSQL database whose load finished (COMMENT ON DATABASE).
+LOADED = "doorstep bench nightly: loaded"
+# Noon UTC of the as-of day is the as-of day in every region's time zone.
+REEVALUATE_AT = datetime.combine(AS_OF, clock(12), tzinfo=UTC)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--engine", choices=["duckdb", "postgres"], default="duckdb")
+    parser.add_argument("--sample", type=int, default=1000, help="accounts re-evaluated one by one")
+    parser.add_argument(
+        "--check", action="store_true", help="also count SQL/Python and engine mismatches"
+    )
+    parser.add_argument("--reload", action="store_true", help="import again, ignoring the cache")
+    parser.add_argument("--worker", choices=["load", "measure"], help=argparse.SUPPRESS)
+    parser.add_argument("--portfolio", type=Path, help=argparse.SUPPRESS)
+
+
+def run(options: dict, out) -> dict:
+    if options.get("worker") == "load":
+        return _load(options["portfolio"])
+    if options.get("worker") == "measure":
+        return _measure(options)
+    accounts, seed, engine = options["accounts"], options["seed"], options["engine"]
+    directory = generated_portfolio(accounts, seed, "csv", out, {})
+    measure = ["nightly", "--worker", "measure", "--engine", engine, "--seed", str(seed)]
+    measure += ["--sample", str(options["sample"])] + (["--check"] if options["check"] else [])
+    if engine == "duckdb":
+        figures = _on_sqlite(accounts, seed, directory, options["reload"], measure, out)
+    else:
+        figures = _on_postgres(accounts, seed, directory, options["reload"], measure, out)
+    out(_describe(figures))
+    return figures
+
+
+def _on_sqlite(accounts, seed, directory, reload, measure, out) -> dict:
+    cache = bench_dir() / f"nightly-{accounts}-{seed}.sqlite3"
+    marker = cache.with_name(cache.name + ".complete")
+    loaded = marker.exists() and cache.exists() and not reload
+    if loaded:
+        out(f"using the loaded database {cache} (import skipped; --reload to import again)")
+    else:
+        marker.unlink(missing_ok=True)
+        remove_sqlite(cache)
+        out(f"importing {accounts:,} accounts into {cache} (kept for re-runs) …")
+        env = dict(os.environ, DATABASE_URL=f"sqlite:///{cache}")
+        load = run_worker(
+            "sqlite", ["nightly", "--worker", "load", "--portfolio", str(directory)], env
+        )
+        out(f"  imported in {load['load_seconds']:.0f} s")
+        marker.touch()
+    work = bench_dir() / f"nightly-run-{os.getpid()}.sqlite3"
+    remove_sqlite(work)
+    shutil.copyfile(cache, work)
+    try:
+        out("nightly run and re-evaluation on a copy …")
+        env = dict(os.environ, DATABASE_URL=f"sqlite:///{work}")
+        figures = run_worker("duckdb", measure, env)
+    finally:
+        remove_sqlite(work)
+    return {**figures, "database_cached": loaded}
+
+
+def _on_postgres(accounts, seed, directory, reload, measure, out) -> dict:
+    from django.core.management.base import CommandError
+
+    url = postgres_url()
+    if url is None:
+        raise CommandError("--engine postgres needs DATABASE_URL naming a PostgreSQL server")
+    base = dj_database_url.parse(url)["NAME"]
+    cache, work = f"{base}_bench_nightly_{accounts}_{seed}", f"{base}_bench_nightly_{os.getpid()}"
+    with postgres_admin(url) as admin:
+        comment = admin.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            [cache],
+        ).fetchone()
+        loaded = comment is not None and comment[0] == LOADED and not reload
+        if loaded:
+            out(f"using the loaded database {cache} (import skipped; --reload to import again)")
+        else:
+            admin.execute(f'DROP DATABASE IF EXISTS "{cache}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{cache}"')
+            out(f"importing {accounts:,} accounts into database {cache} (kept for re-runs) …")
+            env = dict(os.environ, DATABASE_URL=with_database(url, cache))
+            arguments = ["nightly", "--worker", "load", "--portfolio", str(directory)]
+            load = run_worker("postgres", arguments, env)
+            out(f"  imported in {load['load_seconds']:.0f} s")
+            admin.execute(f"COMMENT ON DATABASE \"{cache}\" IS '{LOADED}'")
+        admin.execute(f'CREATE DATABASE "{work}" TEMPLATE "{cache}" STRATEGY FILE_COPY')
+        try:
+            out(f"nightly run and re-evaluation in place on a copy ({work}) …")
+            env = dict(os.environ, DATABASE_URL=with_database(url, work))
+            figures = run_worker("postgres", measure, env)
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{work}" WITH (FORCE)')
+    return {**figures, "database_cached": loaded}
+
+
+def _describe(f: dict) -> str:
+    phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in f["phases"].items())
+    return (
+        f"  {f['engine']}: nightly run over {f['accounts']:,} accounts in {f['seconds']:.2f} s = "
+        f"{f['accounts_per_s']:,.0f} accounts/s ({phases}); re-evaluating one account: "
+        f"p50 {f['single_account_p50_ms']:.1f} ms, p99 {f['single_account_p99_ms']:.1f} ms "
+        f"over {f['single_account_samples']:,}; peak memory {f['peak_rss_mb']:,} MB"
+    )
+
+
+# --- in the worker process --------------------------------------------------------------------
+
+
+def _load(directory: Path) -> dict:
+    from django.core.management import call_command
+    from django.db import connection
+
+    from doorstep.intake.importer import import_portfolio
+    from doorstep.ledger.domain import assess_charges
+
+    started = time.perf_counter()
+    call_command("migrate", interactive=False, verbosity=0)
+    import_portfolio(directory, by="bench")
+    # The nightly run meets charges on the schedule: the day's late fees and penalty interest.
+    assess_charges(AS_OF, by="bench", at=REEVALUATE_AT)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM" if connection.vendor == "sqlite" else "VACUUM (ANALYZE)")
+        cursor.execute("ANALYZE")
+    return {"load_seconds": round(time.perf_counter() - started, 1)}
+
+
+class _Phases(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.seconds: dict[str, float] = {}
+
+    def emit(self, record):
+        if hasattr(record, "phase"):
+            self.seconds[record.phase] = round(
+                self.seconds.get(record.phase, 0) + record.seconds, 3
+            )
+
+
+def _measure(options: dict) -> dict:
+    from doorstep.ledger.models import Account
+    from doorstep.strategy import domain
+
+    phases = _Phases()
+    logger = logging.getLogger(domain.__name__)
+    logger.addHandler(phases)
+    logger.setLevel(logging.INFO)
+    try:
+        result = domain.run_nightly(AS_OF, engine=options["engine"], by="bench")
+    finally:
+        logger.removeHandler(phases)
+    nightly_rss = _peak_rss_mb()
+
+    ids = sorted(Account.objects.values_list("id", flat=True))
+    sample = random.Random(options["seed"]).sample(ids, min(options["sample"], len(ids)))  # noqa: S311
+    domain.reevaluate_account(sample[0], at=REEVALUATE_AT, by="bench")  # warm-up, not counted
+    timings = []
+    for account_id in sample:
+        started = time.perf_counter()
+        domain.reevaluate_account(account_id, at=REEVALUATE_AT, by="bench")
+        timings.append((time.perf_counter() - started) * 1000)
+    percentiles = statistics.quantiles(timings, n=100, method="inclusive")
+    figures = {
+        "engine": result.engine,
+        "accounts": result.accounts,
+        "seconds": result.seconds,
+        "accounts_per_s": round(result.accounts / result.seconds),
+        "single_account_p50_ms": round(statistics.median(timings), 2),
+        "single_account_p99_ms": round(percentiles[98], 2),
+        "single_account_samples": len(timings),
+        "phases": phases.seconds,
+        "actions": result.actions,
+        "stages": result.stages,
+        "peak_rss_mb": nightly_rss,
+    }
+    if options["check"]:
+        figures["mismatches"] = _mismatches(options["engine"])
+    return figures
+
+
+def _peak_rss_mb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+DECISION_FIELDS = ("stage", "previous_stage", "triggers", "blocked_by", "reasons_en", "reasons_zh")
+
+
+def _mismatches(engine: str) -> dict:
+    """Every account's features and decision: DuckDB against the Python twin and, on PostgreSQL,
+    against the in-place SQL. Counts the accounts that differ in anything (first few printed)."""
+    from django.db import connection
+
+    from doorstep.ledger.models import Account
+    from doorstep.strategy import domain, queries, snapshot
+    from doorstep.strategy.engine.decide import decide, decisions_sql
+    from doorstep.strategy.engine.featuresql import features_sql
+
+    strategy = domain.compiled(domain.active_version())
+    with domain.duckdb_decisions(AS_OF, strategy, snapshot.arrow_snapshot(AS_OF)) as db:
+        relation = db.sql("SELECT * FROM dec ORDER BY account_id")
+        names = relation.columns
+        in_duckdb = {row[0]: dict(zip(names, row, strict=True)) for row in relation.fetchall()}
+    counts: dict = {"accounts_compared": len(in_duckdb), "python": 0, "examples": []}
+    accounts = Account.objects.select_related("borrower__region").in_bulk(list(in_duckdb))
+    for account_id, sql_row in in_duckdb.items():
+        row = queries.account_features_row(accounts[account_id], AS_OF, strategy)
+        decision = decide(strategy, row)
+        expected = {
+            **row,
+            **{name: getattr(decision, name) for name in DECISION_FIELDS},
+            "triggers": ",".join(decision.triggers) or None,
+            "blocked_by": ",".join(decision.blocked_by) or None,
+        }
+        counts["python"] += _differs("python", account_id, expected, sql_row, counts)
+    if engine == "postgres":
+        counts["postgres"] = 0
+        sql = decisions_sql(strategy, "features", "postgres")
+        features = features_sql(AS_OF, "postgres", sources=snapshot.source_ctes(AS_OF))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH features AS ({features}) SELECT * FROM ({sql}) d ORDER BY account_id"  # noqa: S608
+            )
+            names = [c.name for c in cursor.description]
+            in_place = {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+        if in_place.keys() != in_duckdb.keys():
+            counts["postgres"] += len(in_place.keys() ^ in_duckdb.keys())
+        for account_id in in_place.keys() & in_duckdb.keys():
+            counts["postgres"] += _differs(
+                "postgres", account_id, in_place[account_id], in_duckdb[account_id], counts
+            )
+    return counts
+
+
+def _differs(label: str, account_id: str, expected: dict, found: dict, counts: dict) -> int:
+    """1 if a field both rows have differs; the first few differences go to counts["examples"]."""
+    different = {
+        name: [value, found[name]]
+        for name, value in expected.items()
+        if name in found and value != found[name]
+    }
+    if different and len(counts["examples"]) < 5:
+        counts["examples"].append({"against": label, "account_id": account_id, **different})
+    return 1 if different else 0

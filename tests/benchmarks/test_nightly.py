@@ -1,0 +1,58 @@
+"""bench nightly at a few hundred accounts: it runs, caches the loaded database, and on its data
+the nightly SQL, the Python twin and (on PostgreSQL) the in-place SQL agree on every account."""
+
+import json
+
+import dj_database_url
+import pytest
+from django.core.management import call_command
+
+from doorstep.benchmarks.ledger import postgres_admin, postgres_url
+
+ACCOUNTS = 300
+KEYS = {
+    "engine", "accounts", "seconds", "accounts_per_s", "single_account_p50_ms",
+    "single_account_p99_ms", "phases", "stages",
+}  # fmt: skip
+
+
+def bench(capsys, *arguments) -> dict:
+    call_command("bench", "nightly", "--accounts", str(ACCOUNTS), "--sample", "20", "--json",
+                 *arguments)  # fmt: skip
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def var_dir(tmp_path, settings, monkeypatch):
+    settings.VAR_DIR = tmp_path
+    monkeypatch.setenv("DOORSTEP_VAR_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_duckdb_on_sqlite(var_dir, capsys):
+    first = bench(capsys, "--check")
+    assert first.keys() >= KEYS
+    assert first["engine"] == "duckdb"
+    assert first["database_cached"] is False
+    assert 0 < first["accounts"] <= ACCOUNTS
+    assert sum(first["stages"].values()) == first["accounts"]
+    assert first["mismatches"]["accounts_compared"] == first["accounts"]
+    assert first["mismatches"]["python"] == 0, first["mismatches"]["examples"]
+
+    again = bench(capsys)
+    assert again["database_cached"] is True
+    assert again["stages"] == first["stages"]
+    assert list(var_dir.glob("bench/nightly-run-*")) == []
+
+
+@pytest.mark.skipif(postgres_url() is None, reason="DATABASE_URL does not name PostgreSQL")
+def test_postgres_in_place(var_dir, capsys):
+    try:
+        figures = bench(capsys, "--engine", "postgres", "--seed", "11", "--reload", "--check")
+    finally:
+        cached = f"{dj_database_url.parse(postgres_url())['NAME']}_bench_nightly_{ACCOUNTS}_11"
+        with postgres_admin(postgres_url()) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{cached}" WITH (FORCE)')
+    assert figures["engine"] == "postgres"
+    assert figures["mismatches"]["python"] == 0, figures["mismatches"]["examples"]
+    assert figures["mismatches"]["postgres"] == 0, figures["mismatches"]["examples"]

@@ -39,6 +39,7 @@ format: install
 bench: install
 	$(BIN)/doorstep bench ledger --accounts $${ACCOUNTS:-1000000} --json
 	$(BIN)/doorstep bench nightly --accounts $${ACCOUNTS:-1000000} --engine $${ENGINE:-duckdb} --json
+	$(BIN)/doorstep bench compliance --actions $${ACCOUNTS:-1000000} --json
 
 clean:
 	rm -rf $(VENV) var/bench

@@ -218,7 +218,11 @@ def test_the_nightly_run_records_one_entry_with_counts_and_a_digest_of_its_decis
     strategy.run_nightly(AS_OF, by="cli:ops")
     strategy.run_nightly(AS_OF, by="cli:ops", dry_run=True)
 
-    assert codes() == ["strategy.published", "nightly.completed", "nightly.completed"]
+    # Each run screens its planned messages (no approved template here: both refused).
+    assert codes() == [
+        "strategy.published", "compliance.screened", "nightly.completed",
+        "compliance.screened", "nightly.completed",
+    ]  # fmt: skip
     one, two = AuditEntry.objects.filter(code="nightly.completed")
     assert (one.actor, one.obj_type, one.obj_id) == (
         "cli:ops",
@@ -232,6 +236,7 @@ def test_the_nightly_run_records_one_entry_with_counts_and_a_digest_of_its_decis
         "accounts": 3,
         "actions": first.actions,
         "stages": first.stages,
+        "refused": {"cn.template": 2},
         "decisions": {"rows": 3, "sha256": decisions_sha256()},
     }
     # Same decisions, same digest, whichever run wrote them.

@@ -194,7 +194,10 @@ def run_nightly(
         accounts, actions, stages = _run_in_duckdb(
             as_of, strategy, version.pk, run_id, dry_run, fail_after_writing_decisions
         )
-    refused = {} if dry_run else screen_planned_actions(as_of, by=by)
+    refused = {}
+    if not dry_run:
+        with _phase("screen"):
+            refused = screen_planned_actions(as_of, by=by)
     seconds = time.perf_counter() - started
     if run is not None:
         rows, digest = queries.decisions_digest(as_of)

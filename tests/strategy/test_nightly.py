@@ -297,3 +297,22 @@ def test_planned_messages_without_an_approved_template_are_refused_with_the_rule
     assert sorted(Refusal.objects.values_list("account_id", "channel", "rule_id")) == [
         ("SOON", "app", "cn.template"), ("SOON", "sms", "cn.template"),
     ]  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tomorrows_call_task_is_refused_when_the_week_already_holds_seven_calls(tmp_path):
+    approved_templates()
+    p = Portfolio(AS_OF)
+    p.account("BUSY", overdue="5000.00", dpd=40)
+    p.account("QUIET", overdue="5000.00", dpd=40)
+    for days_ago in (5, 4, 3, 3, 2, 1, 0):  # seven attempts in the six days before tomorrow
+        p.contact("BUSY", days_ago, "call", "no_answer")
+    p.contact("QUIET", 0, "call", "no_answer")
+    import_portfolio(p.write(tmp_path / "p"))
+
+    domain.run_nightly(AS_OF, by="test")
+
+    tasks = dict(
+        PlannedAction.objects.filter(kind="call_task").values_list("account_id", "refused_rule")
+    )
+    assert tasks == {"BUSY": "cn.cap.calls_7d", "QUIET": ""}

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from doorstep.compliance.domain import screen
 from doorstep.ledger.enums import AccountStatus
@@ -25,21 +25,18 @@ def screen_planned_actions(as_of: date, *, by: str, now: datetime | None = None)
     """Refuse what the guard refuses among the date's planned messages and call tasks (to be sent
     the next day). Side effects: those actions marked refused with the rule; the guard's Refusal
     rows and audit entry. Returns refused counts by rule."""
-    rows = list(
-        PlannedAction.objects.filter(as_of=as_of, status=ActionStatus.PLANNED, kind__in=SCREENED)
-        .order_by("id")
-        .values_list(
-            "id",
-            "account_id",
-            "account__borrower_id",
-            "kind",
-            "channel",
-            "template",
-            "account__borrower__region__time_zone",
-            "account__status",
-            "account__borrower__language",
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.id, p.account_id, a.borrower_id, p.kind, p.channel, p.template, "
+            "r.time_zone, a.status, b.language "
+            "FROM strategy_plannedaction p "
+            "JOIN ledger_account a ON a.id = p.account_id "
+            "JOIN ledger_borrower b ON b.id = a.borrower_id "
+            "JOIN ledger_region r ON r.code = b.region_id "
+            "WHERE p.as_of = %s AND p.status = %s AND p.kind IN (%s, %s) ORDER BY p.id",
+            [as_of, ActionStatus.PLANNED, *SCREENED],
         )
-    )
+        rows = cursor.fetchall()
     if not rows:
         return {}
     send_day = as_of + timedelta(days=1)

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from doorstep.compliance.engine.checks import Action, Attempt, Context, Inconvenient, ThirdParty
 from doorstep.compliance.models import CeaseRequest, InconvenientTime
+from doorstep.contact.enums import MessageStatus
 from doorstep.contact.models import Contact, Permit, Template, TemplateStatus, ThirdPartyContact
 from doorstep.ledger.enums import AccountStatus
 from doorstep.ledger.models import Account, Hold
@@ -47,12 +48,12 @@ def context_for(action: Action, account: Account, *, now=None) -> Context:
         ).values_list("at", "channel", "outcome", "third_party_id")
     ]
     # A permit not yet used counts as an attempt until it expires: asking twice is not a loophole.
+    # So does one whose message waits in the outbox (used, but no Contact until it is sent).
     attempts += [
         Attempt(planned_at, channel, None, third_party_id)
         for planned_at, channel, third_party_id in Permit.objects.filter(
+            _pending_permit(now),
             borrower_id=account.borrower_id,
-            used_at__isnull=True,
-            valid_until__gte=now,
             planned_at__gte=since,
             planned_at__lte=action.planned_at,
         ).values_list("planned_at", "channel", "third_party_id")
@@ -108,9 +109,9 @@ def bulk_context(*, since, now) -> dict:
     contacts = Contact.objects.filter(at__gte=since, direction="outbound").values_list(
         "account__borrower_id", "at", "channel", "outcome", "third_party_id"
     )
-    permits = Permit.objects.filter(
-        used_at__isnull=True, valid_until__gte=now, planned_at__gte=since
-    ).values_list("borrower_id", "planned_at", "channel", "third_party_id")
+    permits = Permit.objects.filter(_pending_permit(now), planned_at__gte=since).values_list(
+        "borrower_id", "planned_at", "channel", "third_party_id"
+    )
     templates = Template.objects.filter(status=TemplateStatus.APPROVED).values_list(
         "code", "channel", "language"
     )
@@ -202,3 +203,11 @@ def bulk_context(*, since, now) -> dict:
             ),
         ),
     }
+
+
+def _pending_permit(now):
+    """Permits that count as attempts without a Contact: unused and unexpired, or used by a
+    message still waiting in the outbox."""
+    return Q(used_at__isnull=True, valid_until__gte=now) | Q(
+        message__status__in=[MessageStatus.QUEUED, MessageStatus.SENDING]
+    )

@@ -365,6 +365,8 @@ def _send_one(message_id: str, chosen: dict, now: datetime) -> str | None:
         )
         if message is None:  # another drain took it
             return None
+        if now < message.permit.planned_at - PERMIT_EARLY:  # its window has not opened yet
+            return None
         if now > message.permit.valid_until:
             _move(message, MessageStatus.FAILED, actor="outbox", at=now,
                   data={"error": "the permit's window has passed"},

@@ -13,6 +13,7 @@ from django.db import connection
 from doorstep.compliance import domain as compliance
 from doorstep.compliance.engine.checks import Action
 from doorstep.contact import channels, domain
+from doorstep.contact.enums import MESSAGE_TRANSITIONS, MessageStatus
 from doorstep.contact.errors import ContactRejected
 from doorstep.contact.models import Contact, OutboundMessage, Permit
 from doorstep.intake.importer import import_portfolio
@@ -312,3 +313,21 @@ def test_the_clear_phone_number_never_lands_in_the_database(account):
             found += [table for row in cursor.fetchall() if PHONE in " ".join(map(str, row))]
     assert OutboundMessage.objects.count() == 1
     assert found == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("old", MessageStatus.values)
+def test_every_status_move_follows_the_table(account, old):
+    approve()
+    queue(permit(account))
+    for new in MessageStatus.values:
+        OutboundMessage.objects.update(status=old)
+        message = OutboundMessage.objects.get()
+        if new in MESSAGE_TRANSITIONS[old]:
+            domain._move(message, new, actor="test", at=local(10, 2))
+            assert OutboundMessage.objects.get().status == new
+        else:
+            with pytest.raises(ContactRejected) as refused:
+                domain._move(message, new, actor="test", at=local(10, 2))
+            assert refused.value.code == "message.transition"
+            assert OutboundMessage.objects.get().status == old

@@ -15,6 +15,7 @@ from doorstep.compliance import domain as compliance
 from doorstep.compliance.engine.checks import Action
 from doorstep.compliance.engine.pack import CHANNELS
 from doorstep.compliance.models import Refusal
+from doorstep.contact import domain as contact_domain
 from doorstep.contact.errors import ContactRejected
 from doorstep.ledger.enums import EntrySource
 from doorstep.ledger.errors import HoldRejected, IdempotencyConflict, PaymentRejected
@@ -392,3 +393,76 @@ def request_permit(request: HttpRequest, account_id: str, body: PermitIn, lang: 
             planned_at=result.planned_at, valid_until=result.valid_until, pack=result.pack,
         ),
     )  # fmt: skip
+
+
+class MessageIn(Schema):
+    permit_id: str = Field(description="the guard's permit for this sms, email or app push")
+    template: str = Field(description="template code; the approved version is used")
+    params: dict[str, str | int] = Field(default_factory=dict, description="placeholder values")
+
+
+class MessageOut(Schema):
+    message_id: str
+    status: str
+    channel: str
+    template_version: int
+    language: str
+    to: str = Field(description="the recipient, masked")
+    text: str
+
+
+@api.post(
+    "/messages",
+    response={201: MessageOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Queue a message on the guard's permit; `doorstep contact send` hands it to the provider",
+)
+def queue_message(request: HttpRequest, body: MessageIn):
+    if not request.user.has_perm("contact.add_contact"):
+        raise HttpError(403, "not allowed to contact borrowers")
+    try:
+        message = contact_domain.queue_message(
+            body.permit_id,
+            template_code=body.template,
+            params=body.params,
+            by=request.user.get_username(),
+            at=timezone.now(),
+        )
+    except ContactRejected as exc:
+        return Status(422, ErrorOut(code=exc.code, detail=exc.message))
+    return Status(
+        201,
+        MessageOut(
+            message_id=message.pk, status=message.status, channel=message.channel,
+            template_version=message.template.version, language=message.language,
+            to=message.recipient_masked, text=message.text,
+        ),
+    )  # fmt: skip
+
+
+class ReceiptIn(Schema):
+    provider_id: str
+    delivered: bool
+    at: datetime = Field(description="ISO 8601 with UTC offset")
+
+
+class ReceiptOut(Schema):
+    message_id: str
+    status: str
+
+
+@api.post(
+    "/messages/receipts",
+    response={200: ReceiptOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="A provider's delivery receipt for a sent message",
+)
+def message_receipt(request: HttpRequest, body: ReceiptIn):
+    if not request.user.has_perm("contact.change_outboundmessage"):
+        raise HttpError(403, "not allowed to record delivery receipts")
+    try:
+        message = contact_domain.record_receipt(
+            body.provider_id, delivered=body.delivered, at=body.at, by=request.user.get_username()
+        )
+    except ContactRejected as exc:
+        status = {"message.unknown": 404, "message.transition": 409}.get(exc.code, 422)
+        return Status(status, ErrorOut(code=exc.code, detail=exc.message))
+    return Status(200, ReceiptOut(message_id=message.pk, status=message.status))

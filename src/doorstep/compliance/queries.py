@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from doorstep.compliance.engine.checks import Action, Attempt, Context, Inconvenient, ThirdParty
 from doorstep.compliance.models import CeaseRequest, InconvenientTime
+from doorstep.contact.enums import MessageStatus
 from doorstep.contact.models import Contact, Permit, Template, TemplateStatus, ThirdPartyContact
 from doorstep.ledger.enums import AccountStatus
 from doorstep.ledger.models import Account, Hold
@@ -49,12 +50,12 @@ def context_for(action: Action, account: Account, *, now=None) -> Context:
         ).values_list("at", "channel", "outcome", "third_party_id")
     ]
     # A permit not yet used counts as an attempt until it expires: asking twice is not a loophole.
+    # So does one whose message waits in the outbox (used, but no Contact until it is sent).
     attempts += [
         Attempt(planned_at, channel, None, third_party_id)
         for planned_at, channel, third_party_id in Permit.objects.filter(
+            _pending_permit(now),
             borrower_id=account.borrower_id,
-            used_at__isnull=True,
-            valid_until__gte=now,
             planned_at__gte=since,
             planned_at__lte=action.planned_at,
         ).values_list("planned_at", "channel", "third_party_id")
@@ -183,6 +184,14 @@ def bulk_context(*, since, now) -> dict:
     }
 
 
+def _pending_permit(now):
+    """Permits that count as attempts without a Contact: unused and unexpired, or used by a
+    message still waiting in the outbox."""
+    return Q(used_at__isnull=True, valid_until__gte=now) | Q(
+        message__status__in=[MessageStatus.QUEUED, MessageStatus.SENDING]
+    )
+
+
 def _attempts_since(since, now) -> pa.Table:
     """Outbound contacts and unused permits since `since`, straight from SQL (the ORM's converters
     cost more than the guard's whole statement at a million accounts)."""
@@ -206,9 +215,17 @@ def _attempts_since(since, now) -> pa.Table:
         [op.adapt_datetimefield_value(since)],
     )
     permits = fetch(
-        f"SELECT borrower_id, {epoch.format('planned_at')}, channel, NULL, third_party_id "
-        "FROM contact_permit WHERE used_at IS NULL AND valid_until >= %s AND planned_at >= %s",
-        [op.adapt_datetimefield_value(now), op.adapt_datetimefield_value(since)],
+        f"SELECT p.borrower_id, {epoch.format('p.planned_at')}, p.channel, NULL, "
+        "p.third_party_id FROM contact_permit p "
+        "LEFT JOIN contact_outboundmessage m ON m.permit_id = p.id "
+        "WHERE p.planned_at >= %s AND ((p.used_at IS NULL AND p.valid_until >= %s) "
+        "OR m.status IN (%s, %s))",
+        [
+            op.adapt_datetimefield_value(since),
+            op.adapt_datetimefield_value(now),
+            MessageStatus.QUEUED,
+            MessageStatus.SENDING,
+        ],
     )
     rows = contacts + permits
     columns = list(zip(*rows, strict=True)) if rows else [[], [], [], [], []]

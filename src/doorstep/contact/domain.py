@@ -1,19 +1,26 @@
 """Write operations on the contact record: the one place a contact row is created."""
 
+import logging
+import re
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
 
+from doorstep import pii
 from doorstep.audit.domain import record
+from doorstep.contact import channels
+from doorstep.contact.enums import MESSAGE_TRANSITIONS, MessageStatus, RecipientField
 from doorstep.contact.errors import ContactRejected
-from doorstep.contact.models import Contact, Permit, Template
+from doorstep.contact.models import Contact, OutboundMessage, Permit, Template, TemplateStatus
 from doorstep.ledger.enums import ContactChannel, ContactOutcome
 from doorstep.ledger.models import Account
 
 MESSAGE_CHANNELS = (ContactChannel.SMS, ContactChannel.EMAIL, ContactChannel.APP)
+log = logging.getLogger(__name__)
 
 
 def record_contact(
@@ -186,3 +193,266 @@ def draft_default_templates(*, by: str) -> list:
                         )
                     )
     return drafted
+
+
+# ---------------------------------------------------------------------------------------------
+# The outbox: queue on a permit, drain through the channel backends, record receipts.
+
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def render_template(body: str, params: Mapping[str, object]) -> str:
+    """Fill `{name}` placeholders; a placeholder without a value is refused, naming it."""
+    missing = sorted({name for name in PLACEHOLDER.findall(body) if name not in params})
+    if missing:
+        raise ContactRejected(
+            f"no value for the placeholder(s) {', '.join(missing)}", code="contact.placeholder"
+        )
+    return PLACEHOLDER.sub(lambda m: str(params[m.group(1)]), body)
+
+
+def mask_email(value: str) -> str:
+    """z***@example.com"""
+    local_part, _, domain = value.strip().partition("@")
+    return f"{local_part[:1]}***@{domain}" if domain else "***"
+
+
+def _recipient(borrower, channel: str) -> tuple[str, str, str]:
+    """(which field, masked form, clear value) — the clear value is never stored."""
+    if channel == ContactChannel.SMS:
+        phone = borrower.phone()
+        return RecipientField.PHONE, pii.mask_phone(phone), phone
+    if channel == ContactChannel.EMAIL:
+        email = borrower.email()
+        if not email:
+            raise ContactRejected("the borrower gave no email address", code="contact.no_address")
+        return RecipientField.EMAIL, mask_email(email), email
+    return RecipientField.APP_USER, borrower.pk, borrower.pk
+
+
+def queue_message(
+    permit_id: str, *, template_code: str, params: Mapping[str, object], by: str, at: datetime
+) -> OutboundMessage:
+    """Put a message made on the guard's permit into the outbox, rendered from the approved
+    template version in the borrower's language. Side effects: the OutboundMessage (queued); the
+    permit marked used; an audit entry (message.queued). The Contact is recorded when the provider
+    accepts it (send_queued). Raises ContactRejected."""
+    if timezone.is_naive(at):
+        raise ContactRejected("at must carry a UTC offset", code="contact.naive_time")
+    with transaction.atomic():
+        permit = Permit.objects.filter(pk=permit_id).first() if permit_id else None
+        if permit is None:
+            raise ContactRejected(f"no permit {permit_id}", code="contact.permit")
+        if permit.channel not in MESSAGE_CHANNELS:
+            raise ContactRejected(
+                f"the permit is for a {permit.channel}, not a message (sms, email, app)",
+                code="contact.permit",
+            )
+        permit = _usable_permit(permit_id, permit.account_id, permit.channel, at, None)
+        if permit.template and permit.template != template_code:
+            raise ContactRejected(
+                f"the permit was given for the template {permit.template}, not {template_code}",
+                code="contact.template",
+            )
+        account = Account.objects.select_related("borrower").get(pk=permit.account_id)
+        language = account.borrower.language
+        template = (
+            Template.objects.filter(
+                code=template_code,
+                channel=permit.channel,
+                language=language,
+                status=TemplateStatus.APPROVED,
+            )
+            .order_by("-version")
+            .first()
+        )
+        if template is None:
+            raise ContactRejected(
+                f"no approved {permit.channel} template {template_code} in {language}",
+                code="contact.template",
+            )
+        text = render_template(template.body, params)
+        field, masked, _clear = _recipient(account.borrower, permit.channel)
+        permit.used_at = at
+        permit.save(update_fields=["used_at"])
+        message = OutboundMessage.objects.create(
+            id=f"m-{uuid.uuid4().hex}",
+            permit=permit,
+            account=account,
+            channel=permit.channel,
+            template=template,
+            language=language,
+            text=text,
+            recipient_field=field,
+            recipient_masked=masked,
+            queued_by=by,
+            queued_at=at,
+        )
+        record(
+            "message.queued",
+            actor=by,
+            obj=message,
+            at=at,
+            data={
+                "account": account.pk,
+                "permit": permit.pk,
+                "channel": permit.channel,
+                "template": template.pk,
+                "version": template.version,
+                "to": masked,
+            },
+        )
+        return message
+
+
+def _move(message: OutboundMessage, to: str, *, actor: str, at: datetime, data=None, **fields):
+    """The outbox's one transition: validated against MESSAGE_TRANSITIONS, a conditional UPDATE
+    on the old status, an audit entry (message.<new status>)."""
+    if to not in MESSAGE_TRANSITIONS[message.status]:
+        raise ContactRejected(
+            f"a {message.status} message cannot become {to}", code="message.transition"
+        )
+    changed = OutboundMessage.objects.filter(pk=message.pk, status=message.status).update(
+        status=to, **fields
+    )
+    if changed != 1:
+        raise ContactRejected("the message changed meanwhile", code="message.conflict")
+    record(
+        f"message.{to}",
+        actor=actor,
+        obj=message,
+        at=at,
+        data={"from": message.status, **(data or {})},
+    )
+    message.status = to
+    for name, value in fields.items():
+        setattr(message, name, value)
+
+
+def send_queued(
+    limit: int = 100, *, backends: Mapping[str, object] | None = None, now=None
+) -> dict[str, int]:
+    """Drain queued messages through the channel backends (settings DOORSTEP_*_BACKEND), each in
+    its own transactions: mark `sending` with the attempt, call the provider with the permit id
+    as the idempotency reference, mark `sent` (and record the Contact, outcome sent) or `failed`.
+    A crash after the provider call leaves the message `sending`: it is never picked up again, so
+    nothing is sent twice. A permit whose window has passed is not sent (failed). Returns counts."""
+    counts = {"sent": 0, "failed": 0, "error": 0}
+    chosen: dict[str, object] = dict(backends or {})
+    ids = list(
+        OutboundMessage.objects.filter(status=MessageStatus.QUEUED)
+        .order_by("queued_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+    for message_id in ids:
+        try:
+            outcome = _send_one(message_id, chosen, now or timezone.now())
+        except Exception:  # one bad message must not stop the drain
+            log.exception("sending message %s", message_id)
+            outcome = "error"
+        if outcome:
+            counts[outcome] += 1
+    return counts
+
+
+def _send_one(message_id: str, chosen: dict, now: datetime) -> str | None:
+    with transaction.atomic():
+        message = (
+            OutboundMessage.objects.select_for_update()
+            .select_related("permit", "account__borrower")
+            .filter(pk=message_id, status=MessageStatus.QUEUED)
+            .first()
+        )
+        if message is None:  # another drain took it
+            return None
+        if now < message.permit.planned_at - PERMIT_EARLY:  # its window has not opened yet
+            return None
+        if now > message.permit.valid_until:
+            _move(message, MessageStatus.FAILED, actor="outbox", at=now,
+                  data={"error": "the permit's window has passed"},
+                  last_error="the permit's window has passed; ask the guard again")  # fmt: skip
+            return "failed"
+        _move(message, MessageStatus.SENDING, actor="outbox", at=now,
+              attempts=message.attempts + 1, sending_at=now)  # fmt: skip
+    _field, _masked, to = _recipient(message.account.borrower, message.channel)
+    backend = chosen.get(message.channel) or chosen.setdefault(
+        message.channel, channels.backend_for(message.channel)
+    )
+    try:
+        result = backend.send(to, message.text, reference=message.permit_id)
+    except Exception as exc:  # a provider bug is a failed send, not a crash
+        result = channels.SendResult(False, error=f"{type(exc).__name__}: {exc}"[:500])
+    return _mark_result(message, result, at=timezone.now())
+
+
+def _mark_result(message: OutboundMessage, result, *, at: datetime) -> str:
+    with transaction.atomic():
+        message = OutboundMessage.objects.select_for_update().get(pk=message.pk)
+        if not result.accepted:
+            _move(message, MessageStatus.FAILED, actor="outbox", at=at,
+                  data={"error": result.error}, last_error=result.error or "")  # fmt: skip
+            return "failed"
+        _move(message, MessageStatus.SENT, actor="outbox", at=at,
+              data={"provider_id": result.provider_id},
+              provider_id=result.provider_id or "", sent_at=at)  # fmt: skip
+        contact = Contact.objects.create(
+            id=f"k-{uuid.uuid4().hex}",
+            account_id=message.account_id,
+            at=at,
+            channel=message.channel,
+            outcome=ContactOutcome.SENT,
+            source="outbox",
+            recorded_by=message.queued_by,
+            direction="outbound",
+            permit_id=message.permit_id,
+        )
+        record(
+            "contact.recorded",
+            actor="outbox",
+            obj=message.account,
+            at=at,
+            data={
+                "contact": contact.pk,
+                "channel": message.channel,
+                "outcome": ContactOutcome.SENT,
+                "at": at,
+                "direction": "outbound",
+                "permit": message.permit_id,
+                "message": message.pk,
+            },
+        )
+        return "sent"
+
+
+def record_receipt(provider_id: str, *, delivered: bool, at: datetime, by: str = "provider"):
+    """A provider's delivery receipt: the message becomes delivered or undelivered and its
+    Contact's outcome follows. A repeated receipt with the same answer changes nothing.
+    Side effects: the message and Contact rows; audit entries (message.<status>,
+    contact.outcome_confirmed). Raises ContactRejected."""
+    if timezone.is_naive(at):
+        raise ContactRejected("at must carry a UTC offset", code="contact.naive_time")
+    new = MessageStatus.DELIVERED if delivered else MessageStatus.UNDELIVERED
+    with transaction.atomic():
+        message = (
+            OutboundMessage.objects.select_for_update()
+            .select_related("account")
+            .filter(provider_id=provider_id)
+            .exclude(provider_id="")
+            .first()
+        )
+        if message is None:
+            raise ContactRejected(f"no message {provider_id}", code="message.unknown")
+        if message.status == new:
+            return message
+        _move(message, new, actor=by, at=at, data={"provider_id": provider_id}, receipt_at=at)
+        outcome = ContactOutcome.DELIVERED if delivered else ContactOutcome.UNDELIVERED
+        contact = Contact.objects.select_for_update().get(permit_id=message.permit_id)
+        Contact.objects.filter(pk=contact.pk, outcome=ContactOutcome.SENT).update(outcome=outcome)
+        record(
+            "contact.outcome_confirmed",
+            actor=by,
+            obj=message.account,
+            at=at,
+            data={"contact": contact.pk, "from": contact.outcome, "to": outcome},
+        )
+        return message

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from doorstep.contact.enums import MessageStatus, RecipientField
 from doorstep.ledger.enums import ContactChannel, ContactOutcome
 from doorstep.ledger.models import Account
 
@@ -151,3 +152,46 @@ class Permit(models.Model):
 
     def __str__(self) -> str:
         return f"permit {self.id} {self.channel} {self.account_id}"
+
+
+class OutboundMessage(models.Model):
+    """The outbox: one message (sms, email, app push) made on one permit, from the exact approved
+    template version, rendered in the borrower's language. The recipient's clear phone or email is
+    read from the borrower at send time and never stored here: only a masked form and which field.
+    Changed only through contact.domain (queue_message, send_queued, record_receipt)."""
+
+    id = models.CharField(primary_key=True, max_length=40)
+    permit = models.OneToOneField(Permit, on_delete=models.PROTECT, related_name="message")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="messages")
+    channel = models.CharField(max_length=16, choices=ContactChannel.choices)
+    template = models.ForeignKey(Template, on_delete=models.PROTECT, related_name="messages")
+    language = models.CharField(max_length=8)
+    text = models.TextField()
+    recipient_field = models.CharField(max_length=10, choices=RecipientField.choices)
+    recipient_masked = models.CharField(max_length=100)
+    status = models.CharField(
+        max_length=12, choices=MessageStatus.choices, default=MessageStatus.QUEUED
+    )
+    provider_id = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    queued_by = models.CharField(max_length=150)
+    queued_at = models.DateTimeField()
+    sending_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    receipt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["queued_at", "id"]
+        indexes = [models.Index(fields=["status", "queued_at"], name="message_status_queued")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=MessageStatus.values), name="message_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=["sms", "email", "app"]), name="message_channel_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.channel} {self.status}"

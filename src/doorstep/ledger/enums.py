@@ -54,6 +54,10 @@ class ContactChannel(models.TextChoices):
 
 class ContactOutcome(models.TextChoices):
     DELIVERED = "delivered", _("Delivered")
+    # A message the provider accepted, before (or without) a delivery receipt; and one whose
+    # receipt says it never arrived. Only doorstep's outbox records these, never an import.
+    SENT = "sent", _("Sent, not yet confirmed delivered")
+    UNDELIVERED = "undelivered", _("Not delivered")
     REACHED = "reached", _("Reached")
     NO_ANSWER = "no_answer", _("No answer")
     UNREACHABLE = "unreachable", _("Unreachable")

@@ -52,6 +52,8 @@ class Borrower(models.Model):
     national_id_hash = models.CharField(max_length=64, db_index=True, editable=False)
     phone_encrypted = models.TextField(editable=False)
     phone_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    # Optional; kept only encrypted like the phone. Empty when the borrower gave none.
+    email_encrypted = models.TextField(editable=False, blank=True, default="", db_default="")
     address = models.TextField(_("address"))
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="borrowers")
     lat = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
@@ -82,6 +84,11 @@ class Borrower(models.Model):
 
     def phone(self) -> str:
         return privacy.configured_cipher().decrypt(self.phone_encrypted)
+
+    def email(self) -> str:
+        if not self.email_encrypted:
+            return ""
+        return privacy.configured_cipher().decrypt(self.email_encrypted)
 
 
 class Account(models.Model):

@@ -1,4 +1,5 @@
-"""doorstep contact check --account ID --channel CH [--purpose P] --at ISO8601 [--json]"""
+"""doorstep contact check --account ID --channel CH [--purpose P] --at ISO8601 [--json]
+doorstep contact send [--limit N]"""
 
 import getpass
 import json
@@ -10,6 +11,7 @@ from django.utils import timezone
 from doorstep.compliance import domain
 from doorstep.compliance.engine.checks import Action
 from doorstep.compliance.engine.pack import CHANNELS
+from doorstep.contact.domain import send_queued
 from doorstep.ledger.models import Account
 
 
@@ -21,7 +23,10 @@ def _instant(text: str) -> datetime:
 
 
 class Command(BaseCommand):
-    help = "Ask the compliance guard whether a contact would be allowed (records nothing)."
+    help = (
+        "check: ask the compliance guard whether a contact would be allowed (records nothing); "
+        "send: hand queued messages to the channel providers."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -36,8 +41,16 @@ class Command(BaseCommand):
         check.add_argument("--third-party", default=None)
         check.add_argument("--lang", choices=["zh", "en"], default="en")
         check.add_argument("--json", action="store_true", dest="as_json")
+        send = sub.add_parser("send", help="drain the outbox through the channel backends")
+        send.add_argument("--limit", type=int, default=100)
 
     def handle(self, action, **options):
+        if action == "send":
+            counts = send_queued(limit=options["limit"])
+            self.stdout.write(
+                f"sent {counts['sent']}, failed {counts['failed']}, errors {counts['error']}"
+            )
+            return
         account = Account.objects.filter(pk=options["account"]).only("borrower_id").first()
         if account is None:
             raise CommandError(f"no account {options['account']}")

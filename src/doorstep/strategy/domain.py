@@ -322,11 +322,13 @@ def _run_in_postgres(as_of, strategy, version_id, run_id, dry_run, fail_half_way
         cursor.execute("SET LOCAL work_mem = '256MB'")
         with _phase("features"):
             cursor.execute(f"CREATE TEMP TABLE nightly_features ON COMMIT DROP AS {features}")
+            cursor.execute("ANALYZE nightly_features")  # autovacuum never sees temp tables
         with _phase("decisions"):
             cursor.execute(
                 "CREATE TEMP TABLE nightly_dec ON COMMIT DROP AS "
                 + decided.replace("FROM features f", "FROM nightly_features f")
             )
+            cursor.execute("ANALYZE nightly_dec")
         with _phase("plan"):
             cursor.execute("SELECT stage, COUNT(*) FROM nightly_dec GROUP BY stage")
             stages = dict(cursor.fetchall())

@@ -121,8 +121,10 @@ def source_ctes(as_of: date) -> str:
     queries = source_queries(as_of, "postgresql")
     parts = [f"regions AS ({regions_values_sql(as_of)})"]
     for name, sql in queries.items():
-        parts.append(f"{name}_raw AS ({sql})")
-        parts.append(f"{name} AS (SELECT {TYPED[name]} FROM {name}_raw)")
+        # Inlined, not materialized: the planner then sees the real tables and their statistics
+        # (a materialized CTE is estimated at 200 rows, which sent it into nested loops).
+        parts.append(f"{name}_raw AS NOT MATERIALIZED ({sql})")
+        parts.append(f"{name} AS NOT MATERIALIZED (SELECT {TYPED[name]} FROM {name}_raw)")
     return ",\n".join(parts)
 
 

@@ -46,13 +46,15 @@ def features_sql(as_of: date, dialect: str, sources: str = "") -> str:
     """The feature SELECT; `sources` may define the snapshot relations as leading CTEs."""
     d = f"DATE '{as_of.isoformat()}'"
     window = WINDOW_DAYS * DAY
+    # PostgreSQL materializes a CTE used twice and then guesses its size; inline the cheap ones.
+    inline = " NOT MATERIALIZED" if dialect == "postgres" else ""
     holds = ",\n        ".join(
         f"MAX(CASE WHEN kind = '{k}' THEN 1 ELSE 0 END) AS hold_{k}" for k in HOLD_KINDS
     )
     hold_columns = ",\n       ".join(f"COALESCE(h.hold_{k}, 0) = 1 AS hold_{k}" for k in HOLD_KINDS)
     return f"""
 WITH {sources + "," if sources else ""}
-ent AS (
+ent AS{inline} (
     SELECT account_id, kind, amount_cents, effective_on, seq FROM entries
     WHERE effective_on <= {d}
 ),
@@ -117,7 +119,7 @@ cured AS (
       AND t.scheduled_through <= c.credited
     GROUP BY t.account_id
 ),
-con AS (
+con AS{inline} (
     SELECT c.contact_id, c.account_id, c.at_epoch, c.channel, c.outcome, c.ptp_amount_cents,
            c.ptp_date, r.day_end
     FROM contacts c

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -75,25 +76,31 @@ def authorize(action: Action, *, now: datetime | None = None) -> Permit | Refusa
                    data=fields | {"permit": permit.pk}, at=now)  # fmt: skip
             return permit
         rule = verdict.rule
-        refusal = Refusal.objects.create(
-            at=now,
-            account=account,
-            borrower_id=account.borrower_id,
-            channel=action.channel,
-            purpose=action.purpose,
-            template=action.template or "",
-            actor=action.actor,
-            planned_at=action.planned_at,
-            pack=pack.label,
-            rule_id=rule.id,
-            source=rule.source,
-            citation=rule.citation,
-            reason_en=rule.reason.en,
-            reason_zh=rule.reason.zh,
-        )
+        refusal = _refusal(pack, rule, action, now, borrower_id=account.borrower_id)
+        refusal.save()
         record("compliance.refused", actor=action.actor, obj=account,
                data=fields | {"rule": rule.id, "source": rule.source}, at=now)  # fmt: skip
         return refusal
+
+
+def _refusal(pack: Pack, rule, action: Action, now: datetime, *, borrower_id: str) -> Refusal:
+    """The (unsaved) record of `rule` refusing `action`, with the rule's source and reasons."""
+    return Refusal(
+        at=now,
+        account_id=action.account_id,
+        borrower_id=borrower_id,
+        channel=action.channel,
+        purpose=action.purpose,
+        template=action.template or "",
+        actor=action.actor,
+        planned_at=action.planned_at,
+        pack=pack.label,
+        rule_id=rule.id,
+        source=rule.source,
+        citation=rule.citation,
+        reason_en=rule.reason.en,
+        reason_zh=rule.reason.zh,
+    )
 
 
 def _account(account_id: str) -> Account:
@@ -179,36 +186,34 @@ def screen(actions: pa.Table, *, actor: str, now: datetime | None = None) -> pa.
     tables = queries.bulk_context(since=first - timedelta(days=LOOKBACK_DAYS), now=now)
     tables["actions"] = actions
     result = check_bulk(pack, tables, threads=settings.DOORSTEP_DUCKDB_THREADS)
-    refused = [(seq, rule) for seq, rule in zip(*result.to_pydict().values(), strict=True) if rule]
-    by_seq = {row["seq"]: row for row in actions.select(
-        ["seq", "account_id", "borrower_id", "channel", "purpose", "template", "planned_at"]
-    ).to_pylist()}  # fmt: skip
+    rule_of = {seq: rule for seq, rule in zip(*result.to_pydict().values(), strict=True) if rule}
+    # Only the refused actions come back into Python, to be recorded.
+    refused = actions.filter(pc.is_in(actions.column("seq"), pa.array(list(rule_of), pa.int64())))
     rules = {r.id: r for r in pack.rules}
     with transaction.atomic():
         Refusal.objects.bulk_create(
             (
-                Refusal(
-                    at=now,
-                    account_id=by_seq[seq]["account_id"],
-                    borrower_id=by_seq[seq]["borrower_id"],
-                    channel=by_seq[seq]["channel"],
-                    purpose=by_seq[seq]["purpose"],
-                    template=by_seq[seq]["template"] or "",
-                    actor=actor,
-                    planned_at=by_seq[seq]["planned_at"],
-                    pack=pack.label,
-                    rule_id=rule,
-                    source=rules[rule].source,
-                    citation=rules[rule].citation,
-                    reason_en=rules[rule].reason.en,
-                    reason_zh=rules[rule].reason.zh,
+                _refusal(
+                    pack,
+                    rules[rule_of[row["seq"]]],
+                    Action(
+                        account_id=row["account_id"],
+                        borrower_id=row["borrower_id"],
+                        channel=row["channel"],
+                        purpose=row["purpose"],
+                        actor=actor,
+                        planned_at=row["planned_at"],
+                        template=row["template"],
+                    ),
+                    now,
+                    borrower_id=row["borrower_id"],
                 )
-                for seq, rule in refused
+                for row in refused.to_pylist()
             ),
             batch_size=2000,
         )
         counts: dict[str, int] = {}
-        for _, rule in refused:
+        for rule in rule_of.values():
             counts[rule] = counts.get(rule, 0) + 1
         record(
             "compliance.screened",

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from doorstep.audit.domain import record
 from doorstep.contact.domain import record_contact
-from doorstep.ledger.domain import PostedPayment, place_hold, post_payment
+from doorstep.ledger.domain import PostedPayment, local_date, place_hold, post_payment
 from doorstep.ledger.models import Account
 from doorstep.strategy import queries, snapshot
 from doorstep.strategy.engine.actions import actions_sql, due_actions
@@ -383,7 +383,7 @@ def reevaluate_account(account: Account | str, *, at: datetime, by: str) -> Deci
             .select_related("borrower__region")
             .get(pk=account.pk if isinstance(account, Account) else account)
         )
-        as_of = queries.local_date(account, at)
+        as_of = local_date(account, at)
         row = queries.account_features_row(account, as_of, strategy)
         decision = decide(strategy, row)
         current = Decision.objects.filter(account=account, as_of=as_of).first()

@@ -1,14 +1,14 @@
 """Reads of the strategy: one account's features (the real-time path), explain, exports."""
 
 import hashlib
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from django.db import connection
 from django.db.models.functions import Collate
 
 from doorstep.audit.domain import digest_query
 from doorstep.contact.models import Contact
+from doorstep.ledger.domain import local_date
 from doorstep.ledger.models import Account, Hold, Instalment, LedgerEntry
 from doorstep.strategy.engine.account import (
     AccountRow,
@@ -17,14 +17,11 @@ from doorstep.strategy.engine.account import (
     HoldRow,
     InstalmentRow,
     account_features,
+    day_end_epoch,
 )
 from doorstep.strategy.engine.document import Strategy
 from doorstep.strategy.engine.explain import explain
 from doorstep.strategy.models import Decision
-
-
-def local_date(account: Account, at: datetime) -> date:
-    return at.astimezone(ZoneInfo(account.borrower.region.time_zone)).date()
 
 
 def arm_bucket(account_id: str) -> int:
@@ -51,9 +48,7 @@ def previous_stage(account_id: str, as_of: date) -> str:
 def account_features_row(account: Account, as_of: date, strategy: Strategy) -> dict:
     """Every feature of one account as of a date, plus `arm` and `previous_stage`."""
     region = account.borrower.region
-    day_end = int(
-        datetime.combine(as_of + timedelta(days=1), time(0), ZoneInfo(region.time_zone)).timestamp()
-    )
+    day_end = day_end_epoch(as_of, region.time_zone)
     instalments = [
         InstalmentRow(*row)
         for row in Instalment.objects.filter(account=account).values_list(

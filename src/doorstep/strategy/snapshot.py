@@ -10,15 +10,15 @@ ship as wheels.
 
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from queue import Empty, Queue
-from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 from django.conf import settings
 from django.db import connection
 
 from doorstep.ledger.models import Region
+from doorstep.strategy.engine.account import day_end_epoch
 
 # An account settled this long before the as-of date gets no decision: it left collections.
 SETTLED_LOOKBACK_DAYS = 35
@@ -26,9 +26,8 @@ SETTLED_LOOKBACK_DAYS = 35
 
 def day_ends(as_of: date) -> dict[str, tuple[str, int]]:
     """Per region: coverage and the epoch second at which `as_of` ends in its time zone."""
-    next_day = as_of + timedelta(days=1)
     return {
-        code: (coverage, int(datetime.combine(next_day, time(0), ZoneInfo(tz)).timestamp()))
+        code: (coverage, day_end_epoch(as_of, tz))
         for code, coverage, tz in Region.objects.values_list("code", "field_coverage", "time_zone")
     }
 

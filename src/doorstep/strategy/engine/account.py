@@ -5,8 +5,9 @@ here must equal the set-based one for the same data; a property test holds them 
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from doorstep.strategy.engine.features import (
     CHARGE_KINDS,
@@ -61,6 +62,12 @@ class HoldRow:
     kind: str
     since: date
     until: date | None
+
+
+def day_end_epoch(as_of: date, zone: str) -> int:
+    """The epoch second at which `as_of` ends in `zone`: "as of a date" is its close, locally.
+    The nightly snapshot and the real-time path both take the figure from here."""
+    return int(datetime.combine(as_of + timedelta(days=1), time(0), ZoneInfo(zone)).timestamp())
 
 
 def _days_before_end(day_end: int, at_epoch: int) -> int:

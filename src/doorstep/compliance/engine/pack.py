@@ -9,7 +9,9 @@ from datetime import date, time
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
+
+from doorstep.documents import Strict, validation_messages
 
 PACKS_DIR = Path(__file__).resolve().parent.parent / "packs"
 
@@ -36,16 +38,12 @@ class PackInvalid(ValueError):
         self.errors = errors
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Text(_Strict):
+class Text(Strict):
     en: str
     zh: str
 
 
-class Rule(_Strict):
+class Rule(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_.-]*$")
     check: str
     channels: tuple[str, ...]
@@ -93,7 +91,7 @@ class Rule(_Strict):
         return self.counts or self.channels
 
 
-class Pack(_Strict):
+class Pack(Strict):
     name: str
     version: int
     jurisdiction: str
@@ -124,9 +122,7 @@ def load_pack_text(text: str) -> Pack:
     except yaml.YAMLError as error:
         raise PackInvalid([f"not valid YAML: {error}"]) from None
     except ValidationError as error:
-        raise PackInvalid(
-            [f"{'.'.join(str(p) for p in e['loc']) or 'pack'}: {e['msg']}" for e in error.errors()]
-        ) from None
+        raise PackInvalid(validation_messages(error, "pack")) from None
 
 
 def load_pack(name: str) -> Pack:

@@ -10,8 +10,9 @@ import re
 from dataclasses import dataclass
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from doorstep.documents import Strict, validation_messages
 from doorstep.strategy.engine.features import FEATURES
 from doorstep.strategy.engine.rules import Condition, RuleError, parse_condition
 
@@ -36,11 +37,7 @@ class StrategyInvalid(ValueError):
         self.errors = errors
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Text(_Strict):
+class Text(Strict):
     en: str
     zh: str
 
@@ -53,7 +50,7 @@ class Text(_Strict):
         return value
 
 
-class Override(_Strict):
+class Override(Strict):
     product: str | None = None
     region: str | None = None
     arm: str | None = None
@@ -66,14 +63,14 @@ class Override(_Strict):
         return self
 
 
-class Rule(_Strict):
+class Rule(Strict):
     id: str = Field(pattern=_ID)
     when: str
     reason: Text
     overrides: tuple[Override, ...] = ()
 
 
-class Action(_Strict):
+class Action(Strict):
     kind: str
     channel: str
     template: str = Field(pattern=_ID)
@@ -89,7 +86,7 @@ class Action(_Strict):
         return self
 
 
-class Stage(_Strict):
+class Stage(Strict):
     id: str
     supersedes: bool = False
     rules: tuple[Rule, ...] = Field(min_length=1)
@@ -108,12 +105,12 @@ class Stage(_Strict):
         return self
 
 
-class Arm(_Strict):
+class Arm(Strict):
     id: str = Field(pattern=_ID)
     share: int = Field(ge=0, le=100)
 
 
-class StrategyDocument(_Strict):
+class StrategyDocument(Strict):
     name: str
     description: str = ""
     arms: tuple[Arm, ...] = (Arm(id="champion", share=100),)
@@ -196,12 +193,7 @@ def load_strategy(text: str) -> Strategy:
     try:
         document = StrategyDocument.model_validate(data)
     except ValidationError as error:
-        raise StrategyInvalid(
-            [
-                f"{'.'.join(str(p) for p in e['loc']) or 'document'}: {e['msg']}"
-                for e in error.errors()
-            ]
-        ) from None
+        raise StrategyInvalid(validation_messages(error, "document")) from None
     rules, errors = [], []
     for stage in document.stages:
         for gate, group in ((False, stage.rules), (True, stage.gates)):

@@ -9,17 +9,15 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+# Money moves and buckets mean what they mean in the ledger's positions.
+from doorstep.ledger.engine.positions import CHARGE_KINDS, CREDIT_KINDS, bucket_for
 from doorstep.strategy.engine.features import (
-    CHARGE_KINDS,
-    CREDIT_KINDS,
+    DAY,
     HOLD_KINDS,
     LOST_OUTCOMES,
     REACHED_OUTCOMES,
     WINDOW_DAYS,
-    bucket_for,
 )
-
-DAY = 86_400
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ unpaid"). New instalments falling due are not added, so amounts are lower bounds
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from doorstep.ledger.engine.positions import bucket_for
 from doorstep.strategy.engine.decide import Decision, condition_for, decide, render, rule_result
 from doorstep.strategy.engine.document import Strategy
-from doorstep.strategy.engine.features import MODEL_FEATURES, bucket_for
+from doorstep.strategy.engine.features import MODEL_FEATURES
 
 HORIZON_DAYS = 400
 STAGE_NAMES = {

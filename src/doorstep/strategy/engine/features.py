@@ -19,12 +19,11 @@ HOLD_KINDS = (
 # Holds that stop every collection action (stage `suspended`, DOMAIN §4).
 SUSPENDING_HOLDS = ("dispute", "complaint", "deceased", "bankruptcy", "legal_action")
 
-CREDIT_KINDS = ("payment", "waiver")
-CHARGE_KINDS = ("late_fee", "penalty_interest")
 REACHED_OUTCOMES = ("reached", "promise_to_pay")
 LOST_OUTCOMES = ("unreachable", "wrong_number")
 
 WINDOW_DAYS = 30  # refusals, broken promises, visits and lost contact look back this far
+DAY = 86_400  # seconds
 
 
 @dataclass(frozen=True)
@@ -124,10 +123,3 @@ FEATURES: dict[str, Feature] = {
     )
 }
 MODEL_FEATURES = frozenset(name for name, f in FEATURES.items() if f.model)
-
-
-def bucket_for(dpd: int) -> str:
-    for limit, name in ((0, "M0"), (30, "M1"), (60, "M2"), (90, "M3"), (120, "M4"), (150, "M5")):
-        if dpd <= limit:
-            return name
-    return "M6" if dpd <= 180 else "M6+"

@@ -17,16 +17,15 @@ the contract both follow (docs/strategy.md).
 
 from datetime import date
 
+# Money moves and buckets mean what they mean in the ledger's positions.
+from doorstep.ledger.engine.positions import CHARGE_KINDS, CREDIT_KINDS
 from doorstep.strategy.engine.features import (
-    CHARGE_KINDS,
-    CREDIT_KINDS,
+    DAY,
     HOLD_KINDS,
     LOST_OUTCOMES,
     REACHED_OUTCOMES,
     WINDOW_DAYS,
 )
-
-DAY = 86_400
 
 
 def _in(values) -> str:

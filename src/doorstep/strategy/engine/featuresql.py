@@ -17,7 +17,7 @@ the contract both follow (docs/strategy.md).
 
 from datetime import date
 
-# Money moves and buckets mean what they mean in the ledger's positions.
+# Credits and charges mean what they mean in the ledger's positions.
 from doorstep.ledger.engine.positions import CHARGE_KINDS, CREDIT_KINDS
 from doorstep.strategy.engine.features import (
     DAY,

@@ -6,9 +6,20 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/doorstep
 
-.PHONY: install demo test test-pg lint format bench clean
+# Debian packages the code needs at run time: CJK fonts for the notice letters (WeasyPrint draws
+# boxes without them), poppler-utils to turn a PDF into pages, Chromium for the browser tests
+# (Playwright cannot download its own browser offline).
+SYSTEM_PACKAGES := fonts-noto-cjk poppler-utils chromium
 
-install: $(STAMP)
+.PHONY: install system-deps demo test test-pg lint format bench clean
+
+install: system-deps $(STAMP)
+
+system-deps:
+	@if dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null || \
+	  { apt-get update -q >/dev/null && apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null; }; \
+	else echo "missing Debian packages; run: sudo apt-get install $(SYSTEM_PACKAGES)"; exit 1; fi
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

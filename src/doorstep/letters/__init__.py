@@ -1,0 +1,1 @@
+"""Letters and printable documents as PDF (WeasyPrint): visit notices, case files."""

@@ -15,15 +15,25 @@ def var_dir() -> Path:
 
 
 def read_or_create_secret(name: str, make) -> str:
-    """Return the secret stored in var/<name>, creating it (owner-only) on first use."""
+    """Return the secret stored in var/<name>, creating it (owner-only) on first use.
+
+    Two processes starting at once (test workers, a server and a command) must end up with the
+    same secret: the new one is written whole to a private file, then linked into place, which
+    fails for the loser, who reads the winner's."""
     path = var_dir() / name
     if path.exists():
         return path.read_text().strip()
-    value = make()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    draft = path.with_name(f".{name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(value + "\n")
-    return value
+        handle.write(make() + "\n")
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
 
 
 def new_token() -> str:

@@ -9,10 +9,12 @@ import pytest
 
 from doorstep.compliance.engine.checks import (
     Action,
+    Agent,
     Attempt,
     Context,
     Inconvenient,
     ThirdParty,
+    VisitFacts,
     evaluate,
 )
 from doorstep.compliance.engine.pack import PackInvalid, load_pack, load_pack_text
@@ -33,7 +35,19 @@ def action(channel="call", zone=URUMQI, when=None, **kw) -> Action:
     )  # fmt: skip
 
 
+def agent(no: str, *, until: date = date(2027, 12, 31), regions=("650102",), active=True):
+    return Agent(no, active, date(2026, 1, 1), until, frozenset(regions))
+
+
+# A visit ready to be made on DAY in region 650102: approved, notice sent 3 days before, two agents.
+READY = VisitFacts(
+    region_code="650102", approved=True, declined=False, visit_date=DAY,
+    notice_sent_on=DAY - timedelta(days=3), agents=(agent("FA-1"), agent("FA-2")),
+)  # fmt: skip
+
+
 def ctx(zone=URUMQI, **kw) -> Context:
+    kw.setdefault("visit", READY)
     return Context(time_zone=zone, template_approved=kw.pop("template_approved", True), **kw)
 
 
@@ -217,6 +231,42 @@ def test_third_parties_supplied_to_locate_once_a_week_no_objecting_employer(pack
     assert rule_of(pack, call, ctx(third_party=ok, attempts=six_days)) == rule
     assert rule_of(pack, call, ctx(third_party=ok, attempts=seven_days)) is None
     assert rule_of(pack, call, ctx(third_party=ok, attempts=other)) is None
+
+
+@pytest.mark.parametrize(("pack", "prefix"), [(CN, "cn"), (US, "us")])
+def test_a_visit_needs_approval_notice_three_days_before_no_decline_and_two_credentials(
+    pack, prefix
+):
+    visit = action("visit", when=at(URUMQI, 10))
+    assert rule_of(pack, visit, ctx()) is None
+    refused = {
+        "approved": replace(READY, approved=False),
+        "declined": replace(READY, declined=True),
+        "notice": replace(READY, notice_sent_on=DAY - timedelta(days=2)),
+    }
+    for rule, facts in refused.items():
+        assert rule_of(pack, visit, ctx(visit=facts)) == f"{prefix}.visit.{rule}"
+    # The notice must name this date; without one there is nothing to go on.
+    assert rule_of(pack, visit, ctx(visit=replace(READY, visit_date=DAY + timedelta(days=1)))) == (
+        f"{prefix}.visit.notice"
+    )
+    assert rule_of(pack, visit, ctx(visit=replace(READY, notice_sent_on=None))) == (
+        f"{prefix}.visit.notice"
+    )
+    # Two visitors, each active, valid on the day (the last day included) and for the region.
+    team = f"{prefix}.visit.team"
+    last_day = replace(READY, agents=(agent("FA-1", until=DAY), agent("FA-2", until=DAY)))
+    assert rule_of(pack, visit, ctx(visit=last_day)) is None
+    for second in (
+        agent("FA-2", until=DAY - timedelta(days=1)),
+        agent("FA-2", regions=("310101",)),
+        agent("FA-2", active=False),
+        agent("FA-1"),  # the same credential twice is one visitor
+    ):
+        facts = replace(READY, agents=(agent("FA-1"), second))
+        assert rule_of(pack, visit, ctx(visit=facts)) == team
+    # Without the workflow's facts, no visit.
+    assert rule_of(pack, visit, ctx(visit=None)) == f"{prefix}.visit.approved"
 
 
 def test_every_rule_says_where_it_comes_from():

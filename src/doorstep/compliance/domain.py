@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from doorstep.audit.domain import record
 from doorstep.compliance import queries
-from doorstep.compliance.engine.checks import Action, Verdict, evaluate
+from doorstep.compliance.engine.checks import Action, Verdict, VisitFacts, evaluate
 from doorstep.compliance.engine.pack import Pack, load_pack
 from doorstep.compliance.models import Refusal
 from doorstep.compliance.queries import context_for
@@ -34,29 +34,33 @@ def active_pack() -> Pack:
     return load_pack(settings.DOORSTEP_RULE_PACK)
 
 
-def check(action: Action, *, now: datetime | None = None) -> Verdict:
+def check(action: Action, *, now: datetime | None = None, visit=None) -> Verdict:
     """Would the guard allow it? Records nothing (the dry check)."""
     account = _account(action.account_id)
-    return evaluate(active_pack(), action, context_for(action, account, now=now))
+    return evaluate(active_pack(), action, context_for(action, account, now=now, visit=visit))
 
 
-def authorize(action: Action, *, now: datetime | None = None) -> Permit | Refusal:
+def authorize(
+    action: Action, *, now: datetime | None = None, visit: VisitFacts | None = None
+) -> Permit | Refusal:
     """Check one planned action against the active pack. Side effects: a Permit (valid from the
     planned time for DOORSTEP_PERMIT_MINUTES) or a Refusal row. The borrower row is locked so two
-    collectors asking at once cannot both slip under a cap."""
+    collectors asking at once cannot both slip under a cap. A visit's workflow facts come from
+    the visits domain, which reads them with the visit locked (`visit`); without them a visit is
+    refused."""
     now = now or timezone.now()
     pack = active_pack()
     with transaction.atomic():
         account = _account(action.account_id)
         Borrower.objects.select_for_update().filter(pk=account.borrower_id).first()
-        verdict = evaluate(pack, action, context_for(action, account, now=now))
+        verdict = evaluate(pack, action, context_for(action, account, now=now, visit=visit))
         fields = {
             "channel": action.channel,
             "purpose": action.purpose,
             "template": action.template,
             "planned_at": action.planned_at,
             "pack": pack.label,
-        }
+        } | ({"visit": action.visit_id} if action.visit_id else {})
         if verdict.allowed:
             permit = Permit.objects.create(
                 id=f"p-{uuid.uuid4().hex}",

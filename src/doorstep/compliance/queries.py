@@ -19,7 +19,8 @@ from doorstep.ledger.models import Account, Hold
 LOOKBACK = timedelta(days=32)
 
 
-def context_for(action: Action, account: Account, *, now=None) -> Context:
+def context_for(action: Action, account: Account, *, now=None, visit=None) -> Context:
+    """`visit`: the visit's facts (checks.VisitFacts), which only the visits domain reads."""
     now = now or timezone.now()
     region = account.borrower.region
     zone = region.time_zone
@@ -89,6 +90,7 @@ def context_for(action: Action, account: Account, *, now=None) -> Context:
         attempts=tuple(attempts),
         template_approved=template_ok,
         third_party=third_party,
+        visit=visit,
     )
 
 

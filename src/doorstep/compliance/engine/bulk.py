@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from doorstep.compliance.engine.checks import CONVERSATION_OUTCOMES
-from doorstep.compliance.engine.pack import Pack, Rule
+from doorstep.compliance.engine.pack import VISIT_CHECKS, Pack, Rule
 
 
 def zone_offsets(zones, start: datetime, end: datetime) -> dict[str, list[tuple[int, int]]]:
@@ -101,6 +101,8 @@ def _check_groups(pack: Pack) -> None:
 def _fails_sql(rule: Rule, pack: Pack, n: int) -> str:
     """The rule's failure as SQL over `x` (actions with local time and history figures); caps
     need the ranks and are composed in `bulk_sql`."""
+    if rule.check in VISIT_CHECKS:
+        return "TRUE"  # visits are authorized one at a time, with their facts (checks.VisitFacts)
     match rule.check:
         case "settled":
             return "x.settled"

@@ -25,6 +25,7 @@ class Action:
     planned_at: datetime
     template: str | None = None
     third_party_id: str | None = None
+    visit_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,30 @@ class Inconvenient:
 
 
 @dataclass(frozen=True)
+class Agent:
+    """A visitor's credential as the guard sees it."""
+
+    credential_no: str
+    active: bool
+    valid_from: date
+    valid_until: date
+    regions: frozenset[str]
+
+
+@dataclass(frozen=True)
+class VisitFacts:
+    """What the visit workflow has on record for one visit, read by the visits domain with the
+    visit row locked. Without it (None) every visit-workflow check refuses."""
+
+    region_code: str
+    approved: bool
+    declined: bool
+    visit_date: date | None  # the date the notice named
+    notice_sent_on: date | None  # the borrower's local date the notice went out
+    agents: tuple[Agent, ...] = ()
+
+
+@dataclass(frozen=True)
 class Context:
     """What the guard knows about the borrower and account at the planned time."""
 
@@ -63,6 +88,7 @@ class Context:
     attempts: tuple[Attempt, ...] = ()  # the borrower's, across accounts
     template_approved: bool = False
     third_party: ThirdParty | None = None
+    visit: VisitFacts | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -141,6 +167,29 @@ def fails(rule: Rule, pack: Pack, action: Action, ctx: Context) -> bool:
                 and _in_window(day, local(a.at, ctx.time_zone).date(), rule.days)
             ]
             return len(recent) >= rule.limit
+        case "visit_approved":
+            return ctx.visit is None or not ctx.visit.approved
+        case "visit_declined":
+            return ctx.visit is None or ctx.visit.declined
+        case "visit_notice":
+            v = ctx.visit
+            return (
+                v is None
+                or v.notice_sent_on is None
+                or v.visit_date != day
+                or (day - v.notice_sent_on).days < rule.days
+            )
+        case "visit_team":
+            if ctx.visit is None:
+                return True
+            valid = {
+                a.credential_no
+                for a in ctx.visit.agents
+                if a.active
+                and a.valid_from <= day <= a.valid_until
+                and ctx.visit.region_code in a.regions
+            }
+            return len(valid) < rule.limit
     raise ValueError(f"unknown check {rule.check}")
 
 

@@ -29,7 +29,14 @@ CHECKS = (
     "cap",  # at most `limit` in `days` local days (channels counted: `counts`)
     "after_conversation",  # no call within `days` local days after a conversation (0 = same day)
     "third_party",  # borrower-supplied contacts only, to locate, employer objection, cap
+    # The visit workflow's facts (checked one visit at a time, at check-in; refused in bulk):
+    "visit_approved",  # a supervisor (or an approval rule) approved the visit
+    "visit_declined",  # the borrower has not declined it
+    "visit_notice",  # a notice naming this date went out at least `days` local days before
+    "visit_team",  # at least `limit` visitors with valid credentials for the region
 )
+# Checks that need one visit's facts: the bulk check has none and refuses.
+VISIT_CHECKS = ("visit_approved", "visit_declined", "visit_notice", "visit_team")
 
 
 class PackInvalid(ValueError):
@@ -74,6 +81,8 @@ class Rule(Strict):
             "after_conversation": ("days",),
             "hold": ("kinds",),
             "third_party": ("limit", "days"),
+            "visit_notice": ("days",),
+            "visit_team": ("limit",),
         }.get(self.check, ())
         missing = [name for name in needs if not getattr(self, name)]
         if "limit" in missing and self.limit == 0:

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "doorstep.intake",
     "doorstep.compliance",
     "doorstep.strategy",
+    "doorstep.visits",
     "doorstep.api",
     "doorstep.web",
 ]
@@ -147,3 +148,28 @@ DOORSTEP_AUDIT_ANCHOR_FILE = os.environ.get("DOORSTEP_AUDIT_ANCHOR_FILE", "")
 # When the nightly run's actions go out the next day, in the borrower's local time: messages and
 # letters, call tasks. The guard screens them for those times (DOMAIN §8).
 DOORSTEP_SEND_TIMES = {"message": "10:00", "call_task": "09:00"}
+
+# Uploaded files (credential photos, visit evidence, notice letters) under the var dir; served
+# only through views that check who asks, never as public media.
+MEDIA_ROOT = VAR_DIR / "media"
+
+# Home visits (DOMAIN §5). The notice lead time and the decline hold are the workflow's; the
+# guard's pack holds the same notice figure as a rule. Evidence uploads: types and size.
+DOORSTEP_VISITS = {
+    "notice_days": int(os.environ.get("DOORSTEP_VISIT_NOTICE_DAYS", "3")),
+    "decline_hold_days": 30,
+    "repropose_after_broken_days": 14,
+    "speed_kmh": 25,
+    "service_minutes": 40,
+    "routing_seconds": 5.0,
+    # Strategy rule ids whose proposals approve themselves (empty: a supervisor approves all).
+    "auto_approve_rules": tuple(
+        r for r in os.environ.get("DOORSTEP_VISIT_AUTO_APPROVE_RULES", "").split(",") if r
+    ),
+    "evidence_max_bytes": 10 * 1024 * 1024,
+    "lookups_per_hour": 20,
+    "lender_name": os.environ.get("DOORSTEP_LENDER_NAME", "Doorstep Consumer Finance"),
+    "lender_phone": os.environ.get("DOORSTEP_LENDER_PHONE", "400-000-0000"),
+}
+# Where borrowers reach doorstep (links in notices and letters: the answer page, the verify page).
+DOORSTEP_PUBLIC_URL = os.environ.get("DOORSTEP_PUBLIC_URL", "http://127.0.0.1:8000")

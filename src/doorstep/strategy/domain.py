@@ -34,6 +34,9 @@ from doorstep.strategy.engine.featuresql import features_sql
 from doorstep.strategy.enums import ActionStatus, Engine, RunStatus, Stage
 from doorstep.strategy.models import Decision, NightlyRun, PlannedAction, StrategyVersion
 from doorstep.strategy.screening import screen_planned_actions
+from doorstep.visits.domain import Proposal, cancel_open_visits, propose_visits
+from doorstep.visits.enums import BEFORE_CHECK_IN, OPEN_STATES, CancelReason
+from doorstep.visits.models import Visit
 
 DEFAULT_STRATEGY = Path(__file__).with_name("default.yaml")
 
@@ -195,9 +198,12 @@ def run_nightly(
             as_of, strategy, version.pk, run_id, dry_run, fail_after_writing_decisions
         )
     refused = {}
+    visits = {}
     if not dry_run:
         with _phase("screen"):
             refused = screen_planned_actions(as_of, by=by)
+        with _phase("visits"):
+            visits = sync_visits(as_of, by=by)
     seconds = time.perf_counter() - started
     if run is not None:
         rows, digest = queries.decisions_digest(as_of)
@@ -221,6 +227,7 @@ def run_nightly(
                     "actions": actions,
                     "stages": stages,
                     "refused": refused,
+                    "visits": visits,
                     "decisions": {"rows": rows, "sha256": digest},
                 },
             )
@@ -235,6 +242,51 @@ def run_nightly(
         run_id or None,
         dry_run,
     )
+
+
+def _visit_cancel_reason(stage: str, row) -> str:
+    if stage == Stage.SUSPENDED:
+        return CancelReason.HOLD
+    if stage == Stage.NONE or not row["overdue_cents"]:
+        return CancelReason.SETTLED
+    return CancelReason.STAGE_CHANGED
+
+
+def _proposal(decision: Decision) -> Proposal:
+    return Proposal(
+        account_id=decision.account_id,
+        decision_id=decision.pk,
+        reasons={
+            "rules": (decision.triggers or "").split(",") if decision.triggers else [],
+            "en": decision.reasons_en,
+            "zh": decision.reasons_zh,
+        },
+        dpd=decision.dpd,
+        overdue_cents=decision.overdue_cents,
+    )
+
+
+def sync_visits(as_of: date, *, by: str) -> dict[str, int]:
+    """After a night's decisions: propose a visit for each account newly in the home_visit stage
+    (with the decision's reasons), and cancel the visits not yet checked in of accounts that left
+    it (paid off, suspended by a hold, or no longer qualifying)."""
+    at = timezone.now()
+    open_accounts = Visit.objects.filter(state__in=BEFORE_CHECK_IN).values("account_id")
+    cancelled = 0
+    leaving = Decision.objects.filter(as_of=as_of, account_id__in=open_accounts).exclude(
+        stage=Stage.HOME_VISIT
+    )
+    for decision in leaving.only("account_id", "stage", "overdue_cents"):
+        reason = _visit_cancel_reason(decision.stage, {"overdue_cents": decision.overdue_cents})
+        with transaction.atomic():
+            cancelled += cancel_open_visits(decision.account_id, reason=reason, by=by, at=at)
+    entering = (
+        Decision.objects.filter(as_of=as_of, stage=Stage.HOME_VISIT)
+        .exclude(account__visits__state__in=OPEN_STATES)
+        .order_by("account_id")
+    )
+    proposed = propose_visits((_proposal(d) for d in entering), as_of=as_of, by=by, at=at)
+    return {"proposed": len(proposed), "cancelled": cancelled}
 
 
 def duckdb_decisions(as_of: date, strategy: Strategy, tables: dict[str, pa.Table]):
@@ -426,6 +478,13 @@ def reevaluate_account(account: Account | str, *, at: datetime, by: str) -> Deci
                         template=template,
                         defaults={"stage": decision.stage},
                     )
+        visits_cancelled = 0
+        if decision.stage != Stage.HOME_VISIT:
+            visits_cancelled = cancel_open_visits(
+                account.pk, reason=_visit_cancel_reason(decision.stage, row), by=by, at=at
+            )
+        elif leaving != Stage.HOME_VISIT:
+            propose_visits([_proposal(saved)], as_of=as_of, by=by, at=at)
         record(
             "decision.realtime",
             actor=by,
@@ -436,6 +495,7 @@ def reevaluate_account(account: Account | str, *, at: datetime, by: str) -> Deci
                 "from": leaving,
                 "to": decision.stage,
                 "cancelled_actions": cancelled,
+                "cancelled_visits": visits_cancelled,
                 "strategy": version.label,
             },
         )

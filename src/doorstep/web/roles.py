@@ -26,7 +26,11 @@ _READ_LEDGER = (
 ROLES = (
     Role("strategy_manager", _("Strategy manager (策略)"), _READ_LEDGER),
     Role("phone_collector", _("Phone collector (电催)"), (*_READ_LEDGER, "ledger.post_payment")),
-    Role("field_supervisor", _("Field supervisor (外访主管)"), _READ_LEDGER),
+    Role(
+        "field_supervisor",
+        _("Field supervisor (外访主管)"),
+        (*_READ_LEDGER, "visits.view_visit", "visits.review_visit"),
+    ),
     Role("field_agent", _("Field agent (外访员)"), ("ledger.view_account",)),
     Role("compliance_officer", _("Compliance officer (合规)"), _READ_LEDGER),
     Role("agency", _("External agency (委外机构)"), ("ledger.view_account",)),

@@ -1,0 +1,249 @@
+"""Pages of the home-visit workflow: the field agent's day (phone-sized, plain forms that work on
+a slow connection), the supervisor's review of proposals, and the two pages a borrower reaches
+from a notice: the answer page and the credential check. Thin: parse, call visits.domain, render."""
+
+from datetime import date, time
+from decimal import Decimal, InvalidOperation
+
+import segno
+from django.conf import settings
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from doorstep.ledger.domain import local_date
+from doorstep.money import cents
+from doorstep.visits import domain
+from doorstep.visits.enums import Outcome, VisitState
+from doorstep.visits.errors import VisitError
+from doorstep.visits.models import FieldAgent, Visit
+
+AGENT_STATES = (VisitState.ASSIGNED, VisitState.IN_PROGRESS, VisitState.COMPLETED,
+                VisitState.FOLLOW_UP, VisitState.CLOSED)  # fmt: skip
+
+
+def _agent(request) -> FieldAgent:
+    agent = FieldAgent.objects.filter(user=request.user, active=True).first()
+    if agent is None:
+        raise Http404("this login is not a field agent")
+    return agent
+
+
+def _todays_visit(agent: FieldAgent, visit_id: str) -> Visit:
+    """An agent sees only the visits of their own team, only on the visit's day."""
+    visit = get_object_or_404(
+        Visit.objects.select_related("account__borrower__region", "team"),
+        pk=visit_id, team__members=agent, state__in=AGENT_STATES,
+    )  # fmt: skip
+    if visit.visit_date != local_date(visit.account, timezone.now()):
+        raise Http404("not today's visit")
+    return visit
+
+
+def _qr_svg(text: str) -> str:
+    return segno.make(text, error="m").svg_inline(scale=4, dark="#12355b")
+
+
+@login_required
+def agent_day(request):
+    agent = _agent(request)
+    today = timezone.localdate()
+    visits = [
+        v
+        for v in Visit.objects.select_related("account__borrower__region", "team")
+        .filter(team__members=agent, state__in=AGENT_STATES, visit_date__gte=today)
+        .order_by("route_order", "eta")
+        if v.visit_date == local_date(v.account, timezone.now())
+    ]
+    verify = f"{settings.DOORSTEP_PUBLIC_URL.rstrip('/')}/verify/?no={agent.credential_no}"
+    return render(request, "web/field/day.html", {
+        "agent": agent, "visits": visits, "qr": _qr_svg(verify), "verify_url": verify,
+    })  # fmt: skip
+
+
+@login_required
+def agent_visit(request, visit_id: str):
+    agent = _agent(request)
+    visit = _todays_visit(agent, visit_id)
+    account = visit.account
+    return render(request, "web/field/visit.html", {
+        "agent": agent, "visit": visit, "account": account, "borrower": account.borrower,
+        "outcomes": Outcome.choices, "error": request.GET.get("error", ""),
+        "evidence": visit.evidence.all(),
+    })  # fmt: skip
+
+
+def _back(visit_id: str, error: str = ""):
+    url = f"/field/visits/{visit_id}/"
+    return redirect(f"{url}?error={error}" if error else url)
+
+
+def _coordinate(value: str) -> Decimal | None:
+    try:
+        return Decimal(value).quantize(Decimal("0.000001")) if value else None
+    except InvalidOperation:
+        return None
+
+
+@login_required
+@require_POST
+def agent_check_in(request, visit_id: str):
+    agent = _agent(request)
+    visit = _todays_visit(agent, visit_id)
+    try:
+        domain.check_in(visit.pk, agent=agent, at=timezone.now(),
+                        lat=_coordinate(request.POST.get("lat", "")),
+                        lon=_coordinate(request.POST.get("lon", "")))  # fmt: skip
+    except VisitError as e:
+        return _back(visit.pk, e.message)
+    return _back(visit.pk)
+
+
+@login_required
+@require_POST
+def agent_outcome(request, visit_id: str):
+    agent = _agent(request)
+    visit = _todays_visit(agent, visit_id)
+    post = request.POST
+    outcome = post.get("outcome", "")
+    try:
+        amount = cents(post["ptp_amount"]) if outcome == "promise_to_pay" else None
+        promised = date.fromisoformat(post["ptp_date"]) if outcome == "promise_to_pay" else None
+    except (KeyError, ValueError, InvalidOperation):
+        return _back(visit.pk, "a promise needs an amount (yuan) and a date")
+    try:
+        domain.record_outcome(
+            visit.pk, agent=agent, at=timezone.now(), outcome=outcome,
+            identity_checked=post.get("identity_checked") == "on",
+            address_confirmed={"yes": True, "no": False}.get(post.get("address_confirmed", "")),
+            financial_notes=post.get("financial_notes", ""), notes=post.get("notes", ""),
+            ptp_amount_cents=amount, ptp_date=promised,
+        )  # fmt: skip
+    except VisitError as e:
+        return _back(visit.pk, e.message)
+    return _back(visit.pk)
+
+
+@login_required
+@require_POST
+def agent_evidence(request, visit_id: str):
+    agent = _agent(request)
+    visit = _todays_visit(agent, visit_id)
+    upload = request.FILES.get("file")
+    if upload is None:
+        return _back(visit.pk, "choose a file")
+    if upload.size > settings.DOORSTEP_VISITS["evidence_max_bytes"]:
+        return _back(visit.pk, "the file is too large")
+    try:
+        domain.add_evidence(visit.pk, agent=agent, name=upload.name, content=upload.read(),
+                            at=timezone.now(), note=request.POST.get("note", ""))  # fmt: skip
+    except VisitError as e:
+        return _back(visit.pk, e.message)
+    return _back(visit.pk)
+
+
+# --- supervisor ---------------------------------------------------------------------------------
+
+
+@permission_required("visits.review_visit")
+def review(request):
+    if request.method == "POST":
+        ids = request.POST.getlist("visit")
+        try:
+            if request.POST.get("action") == "approve":
+                domain.approve_visits(ids, by=request.user.username, at=timezone.now(),
+                                      note=request.POST.get("note", ""))  # fmt: skip
+            else:
+                for visit_id in ids:
+                    domain.reject_visit(visit_id, by=request.user.username, at=timezone.now(),
+                                        reason=request.POST.get("note", ""))  # fmt: skip
+        except VisitError as e:
+            return render(request, "web/field/review.html", {**_proposals(), "error": e.message})
+        return redirect("visit-review")
+    return render(request, "web/field/review.html", _proposals())
+
+
+def _proposals() -> dict:
+    return {
+        "visits": Visit.objects.select_related("account__borrower__region")
+        .filter(state=VisitState.PROPOSED)
+        .order_by("-priority", "-overdue_cents")[:200]
+    }
+
+
+# --- the borrower, from a notice -----------------------------------------------------------------
+
+
+def answer(request, token: str):
+    try:
+        visit = domain.visit_for_token(token)
+    except (VisitError, Visit.DoesNotExist):
+        raise Http404("this link is not valid or has expired") from None
+    error = ""
+    if request.method == "POST":
+        choice = request.POST.get("answer", "")
+        try:
+            new_date = request.POST.get("new_date") or None
+            slot = request.POST.get("slot", "")
+            window = {"am": (time(9), time(12)), "pm": (time(14), time(17)),
+                      "eve": (time(17), time(20))}.get(slot)  # fmt: skip
+            domain.answer_notice(
+                visit.pk, answer=choice, by=f"borrower:{visit.account.borrower_id}",
+                at=timezone.now(), via="portal",
+                new_date=date.fromisoformat(new_date) if new_date else None, window=window,
+            )  # fmt: skip
+            return redirect("visit-answer", token=token)
+        except (VisitError, ValueError) as e:
+            error = getattr(e, "message", str(e))
+    visit.refresh_from_db()
+    return render(request, "web/public/answer.html", {
+        "visit": visit, "token": token, "error": error,
+        "members": visit.team.members.all() if visit.team_id else (),
+        "can_answer": visit.state in (VisitState.NOTICE_SENT, VisitState.CONFIRMED,
+                                      VisitState.ASSIGNED),
+    })  # fmt: skip
+
+
+def notice_letter(request, token: str):
+    try:
+        visit = domain.visit_for_token(token)
+    except (VisitError, Visit.DoesNotExist):
+        raise Http404("this link is not valid or has expired") from None
+    if not visit.notice_pdf:
+        raise Http404("no letter")
+    return FileResponse(visit.notice_pdf.open("rb"), content_type="application/pdf",
+                        filename=f"{visit.notice_reference}.pdf")  # fmt: skip
+
+
+def verify(request):
+    number = (request.POST.get("no") or request.GET.get("no") or "").strip()
+    token = request.POST.get("v") or request.GET.get("v") or ""
+    visit = None
+    if token:
+        try:
+            visit = domain.visit_for_token(token)
+        except (VisitError, Visit.DoesNotExist):
+            visit = None
+    result = None
+    if number:
+        result = domain.verify_credential(number, client=_client(request), at=timezone.now(),
+                                          visit=visit)  # fmt: skip
+        if result.limited:
+            response = render(request, "web/public/verify.html",
+                              {"number": number, "result": result, "token": token}, status=429)  # fmt: skip
+            return response
+    return render(request, "web/public/verify.html",
+                  {"number": number, "result": result, "token": token})  # fmt: skip
+
+
+def credential_photo(request, credential_no: str):
+    agent = get_object_or_404(FieldAgent, credential_no=credential_no)
+    if not agent.photo:
+        return HttpResponse(status=404)
+    return FileResponse(agent.photo.open("rb"))
+
+
+def _client(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")

@@ -8,6 +8,13 @@ def yuan(cents: int) -> str:
     return f"{Decimal(int(cents)).scaleb(-2):.2f}"
 
 
+def yuan_display(cents: int) -> str:
+    """123456 → '¥1,234.56', -1200 → '-¥12.00': the amount as screens and letters show it."""
+    whole, _, fraction = yuan(cents).partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    return f"{sign}¥{int(whole.lstrip('-')):,}.{fraction}"
+
+
 def cents(amount: Decimal | str) -> int:
     """Decimal('12.345') is refused: amounts carry at most 2 decimals."""
     value = Decimal(amount)

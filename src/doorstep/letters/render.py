@@ -1,0 +1,222 @@
+"""Documents to HTML (Django templates) and to PDF (WeasyPrint).
+
+The templates are rendered by an engine of their own, not the project's TEMPLATES setting: a
+letter needs no request, context processor or installed app, and renders the same wherever it is
+called from (a view, a task, a management command)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from functools import cache
+from pathlib import Path
+
+import segno
+from django.template import Context, Engine
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from doorstep.letters.documents import VISIT_HOURS, CaseFile, Document, Language, VisitNotice
+from doorstep.letters.texts import TEXTS
+from doorstep.money import yuan_display
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+LANGUAGE_TAGS: dict[Language, str] = {"zh": "zh-Hans", "en": "en"}
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+WEEKDAYS: dict[Language, tuple[str, ...]] = {
+    "zh": ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+
+
+def render_html(document: Document) -> str:
+    """The document as one self-contained HTML page (styles inline), in its own language."""
+    if isinstance(document, VisitNotice):
+        name, context = "letters/visit_notice.html", {"notice": _notice(document)}
+    elif isinstance(document, CaseFile):
+        name, context = "letters/case_file.html", _case_file(document)
+    else:
+        raise TypeError(f"no layout for {type(document).__name__}")
+    return _engine().get_template(name).render(Context(context))
+
+
+def render_pdf(document: Document) -> bytes:
+    """The document as an A4 PDF. Needs the Noto CJK fonts (Debian fonts-noto-cjk): without them
+    Chinese comes out as empty boxes. The renderer may fetch nothing but data: URIs (the QR code),
+    so no value in a document can make it read a file or the network."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
+    html = HTML(string=render_html(document), base_url=str(TEMPLATES_DIR), url_fetcher=fetcher)
+    return html.write_pdf()
+
+
+@cache
+def _engine() -> Engine:
+    return Engine(dirs=[str(TEMPLATES_DIR)], autoescape=True)
+
+
+def _long_date(day: date, language: Language) -> str:
+    if language == "zh":
+        return f"{day.year}年{day.month}月{day.day}日"
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def _clock(moment: time) -> str:
+    return f"{moment:%H:%M}"
+
+
+def _stamp(moment: datetime) -> str:
+    offset = moment.strftime("%z")
+    return f"{moment:%Y-%m-%d %H:%M} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def _link(url: str) -> SafeString:
+    return format_html('<a href="{}">{}</a>', url, url)
+
+
+class _Texts:
+    """The language's fixed texts, each filled with the values (escaped) when a template reads it:
+    a document's template reads only its own texts, so only their placeholders need values."""
+
+    def __init__(self, language: Language, values: dict[str, object]) -> None:
+        self._texts = TEXTS[language]
+        self._values = values
+
+    def __getitem__(self, key: str) -> SafeString | tuple[SafeString, ...]:
+        text = self._texts[key]  # KeyError: the template falls back to attribute lookup, then ""
+        if isinstance(text, tuple):
+            return tuple(self._fill(key, item) for item in text)
+        return self._fill(key, text)
+
+    def _fill(self, key: str, text: str) -> SafeString:
+        try:
+            return format_html(text, **self._values)
+        except KeyError as missing:
+            # Not a KeyError: the template engine would swallow it and print nothing.
+            raise LookupError(f"text {key!r} needs {missing} and the document has none") from None
+
+
+def _qr_data_uri(url: str) -> str:
+    # Error level M survives a creased or smudged letter; the quiet zone of 4 modules is the
+    # minimum scanners expect.
+    return segno.make(url, error="m", micro=False).svg_data_uri(scale=4, border=4)
+
+
+def _notice(notice: VisitNotice) -> dict[str, object]:
+    language = notice.language
+    hours_start, hours_end = notice.visit_hours
+    values: dict[str, object] = {
+        "reference": notice.reference,
+        "lender": notice.lender_name,
+        "phone": notice.lender_phone,
+        "borrower": notice.borrower_name,
+        "account": notice.account_id,
+        "product": notice.product_label,
+        "dpd": notice.dpd,
+        "overdue": yuan_display(notice.overdue_cents),
+        "outstanding": yuan_display(notice.outstanding_cents),
+        "issued": _long_date(notice.issued_on, language),
+        "visit_date": _long_date(notice.visit_date, language),
+        "weekday": WEEKDAYS[language][notice.visit_date.weekday()],
+        "start": _clock(notice.window_start),
+        "end": _clock(notice.window_end),
+        "hours_start": _clock(hours_start),
+        "hours_end": _clock(hours_end),
+        "respond_by": _long_date(notice.respond_by, language),
+        "verify_url": _link(notice.verify_url),
+        "respond_url": _link(notice.respond_url),
+        "pay_url": _link(notice.pay_url),
+    }
+    return {
+        "document": notice,
+        "lang": LANGUAGE_TAGS[language],
+        "t": _Texts(language, values),
+        "v": values,
+        "qr": _qr_data_uri(notice.respond_url),
+    }
+
+
+def _case_file(case: CaseFile) -> dict[str, object]:
+    language = case.language
+    hours_start, hours_end = case.notice.visit_hours if case.notice else VISIT_HOURS
+    values: dict[str, object] = {
+        "reference": case.reference,
+        "dpd": case.dpd,
+        "hours_start": _clock(hours_start),
+        "hours_end": _clock(hours_end),
+    }
+    totals = case.breakdown_totals
+    return {
+        "document": case,
+        "lang": LANGUAGE_TAGS[language],
+        "t": _Texts(language, values),
+        "v": values,
+        "generated": _stamp(case.generated_at),
+        "opened_on": _long_date(case.opened_on, language),
+        "figures": {
+            "principal": yuan_display(case.principal_cents),
+            "overdue": yuan_display(case.overdue_cents),
+            "outstanding": yuan_display(case.outstanding_cents),
+        },
+        "breakdown": [
+            {
+                "line": line,
+                "due_date": line.due_date.isoformat(),
+                "amounts": [
+                    yuan_display(cents)
+                    for cents in (
+                        line.principal_cents,
+                        line.interest_cents,
+                        line.fee_cents,
+                        line.late_fee_cents,
+                        line.penalty_cents,
+                        line.total_cents,
+                    )
+                ],
+            }
+            for line in case.overdue_breakdown
+        ],
+        "breakdown_totals": [
+            yuan_display(cents) for cents in (*totals.values(), sum(totals.values()))
+        ],
+        "statement": [
+            {
+                "line": line,
+                "posted_on": line.posted_on.isoformat(),
+                "debit": yuan_display(line.debit_cents) if line.debit_cents else "",
+                "credit": yuan_display(line.credit_cents) if line.credit_cents else "",
+                "balance": yuan_display(line.balance_cents),
+            }
+            for line in case.statement
+        ],
+        "notice": _notice(case.notice) if case.notice else None,
+        "notice_summary": _notice_summary(case.notice, language) if case.notice else None,
+    }
+
+
+def _notice_summary(notice: VisitNotice, language: Language) -> dict[str, object]:
+    """The notice's essentials in the case file's language (the notice itself may be in the
+    borrower's other language)."""
+    when = f"{_long_date(notice.visit_date, language)} {WEEKDAYS[language][notice.visit_date.weekday()]}"
+    return {
+        "reference": notice.reference,
+        "issued": _long_date(notice.issued_on, language),
+        "when": f"{when} {_clock(notice.window_start)}–{_clock(notice.window_end)}",
+        "respond_by": _long_date(notice.respond_by, language),
+        "visitors": notice.visitors,
+    }

@@ -119,11 +119,10 @@ def test_a_broken_promise_allows_a_new_proposal_only_after_14_days(field):
         "kept": 0, "broken": 1,
     }  # fmt: skip
     offer = [domain.Proposal("V1", None, {"rules": ["home_visit.dpd_90"]}, 100, 500000)]
-    embargo_ends = date(2026, 11, 18) + timedelta(days=14)
-    at = local(embargo_ends, 2)
-    assert domain.propose_visits(offer, as_of=embargo_ends, by="n", at=at) == []
-    after = embargo_ends + timedelta(days=1)
-    assert len(domain.propose_visits(offer, as_of=after, by="n", at=local(after, 2))) == 1
+    day_13 = date(2026, 11, 18) + timedelta(days=13)
+    assert domain.propose_visits(offer, as_of=day_13, by="n", at=local(day_13, 2)) == []
+    day_14 = day_13 + timedelta(days=1)
+    assert len(domain.propose_visits(offer, as_of=day_14, by="n", at=local(day_14, 2))) == 1
 
 
 @pytest.mark.django_db
@@ -183,7 +182,7 @@ def test_each_refusal_at_check_in(field, setup, rule):
         case "settled":
             from doorstep.ledger.models import Account
 
-            Account.objects.filter(pk="V1").update(status="settled")
+            Account.objects.filter(pk="V1").update(status="settled", settled_on=VISIT_DAY)
     with pytest.raises(VisitNotAllowed) as refused:
         domain.check_in(visit.pk, agent=a, at=at)
     assert refused.value.refusal.rule_id == rule

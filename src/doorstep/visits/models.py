@@ -4,6 +4,7 @@ log of credential look-ups. A visit changes state only through `visits.domain.tr
 from datetime import time
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -157,7 +158,7 @@ class VisitTransition(models.Model):
     by = models.CharField(max_length=150)
     at = models.DateTimeField()
     reason = models.TextField(blank=True, default="")
-    data = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:
         ordering = ["at", "id"]

@@ -78,8 +78,10 @@ def test_from_proposal_to_a_kept_promise(field):
     a, _ = field["agents"]
     visit = assigned(field)
     message = OutboundMessage.objects.get(account_id="V1")
-    assert "2026-11-16" in message.text and "09:00–11:00" in message.text
-    assert "王强（FA-0001）" in message.text and "李娜（FA-0002）" in message.text
+    assert "2026-11-16" in message.text
+    assert "09:00–11:00" in message.text
+    assert "王强（FA-0001）" in message.text
+    assert "李娜（FA-0002）" in message.text
     assert visit.notice_pdf.name.endswith(".pdf")
     assert visit.notice_pdf.read().startswith(b"%PDF")
 

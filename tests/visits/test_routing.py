@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from doorstep.visits.engine.routing import (
     NO_TEAM_CAPACITY,
@@ -130,6 +132,50 @@ def test_solver_travels_less_than_nearest_neighbour_on_the_same_visits():
 
     assert served(plan) == served(baseline) == {s.id for s in stops}
     assert plan.travel_km < 0.9 * baseline.travel_km
+
+
+def random_stop(i: int):
+    minute = st.integers(420, 1260)
+    return st.builds(
+        lambda n, e, a, b, service, priority: stop(
+            f"S{i}", n, e, (min(a, b), max(a, b)), service, priority
+        ),
+        st.floats(-15, 15),
+        st.floats(-15, 15),
+        minute,
+        minute,
+        st.integers(0, 90),
+        st.integers(1, 3),
+    )
+
+
+def random_team(i: int):
+    return st.builds(
+        lambda n, e, capacity, a, b: team(f"T{i}", n, e, capacity, (min(a, b), max(a, b))),
+        st.floats(-10, 10),
+        st.floats(-10, 10),
+        st.integers(0, 6),
+        st.integers(420, 1260),
+        st.integers(420, 1260),
+    )
+
+
+days = st.tuples(
+    st.integers(0, 12).flatmap(lambda n: st.tuples(*[random_stop(i) for i in range(n)])),
+    st.integers(0, 3).flatmap(lambda n: st.tuples(*[random_team(i) for i in range(n)])),
+)
+
+
+@settings(max_examples=25)
+@given(days)
+def test_any_day_gets_a_plan_that_holds(day):
+    stops, teams = day
+
+    for plan in (
+        plan_day(stops, teams, speed_kmh=SPEED, seconds=0.02),
+        nearest_neighbour(stops, teams, speed_kmh=SPEED),
+    ):
+        assert_holds(plan, stops, teams)
 
 
 def test_schedule_times_each_visit_from_travel_and_windows():

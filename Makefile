@@ -51,6 +51,9 @@ bench: install
 	$(BIN)/doorstep bench ledger --accounts $${ACCOUNTS:-1000000} --json
 	$(BIN)/doorstep bench nightly --accounts $${ACCOUNTS:-1000000} --engine $${ENGINE:-duckdb} --json
 	$(BIN)/doorstep bench compliance --actions $${ACCOUNTS:-1000000} --json
+	$(BIN)/doorstep bench routing --visits 300 --teams 30 --json
+	for f in C1_10_1 C2_10_1 R1_10_1 R2_10_1 RC1_10_1 RC2_10_1; do \
+	  $(BIN)/doorstep bench routing --instance ../shared/benchmarks/vrptw-gehring-homberger-1000/$$f.vrp --seconds 60 --json | tail -n 1; done
 
 clean:
 	rm -rf $(VENV) var/bench

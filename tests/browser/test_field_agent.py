@@ -28,7 +28,6 @@ def midday_zone(now: datetime) -> str:
 
 @pytest.fixture
 def todays_visit(tmp_path, transactional_db, staff_login):
-    from tests.visits.conftest import field as _field  # noqa: F401 - same set-up, own db
 
     from doorstep.compliance.domain import review_template
     from doorstep.contact.domain import draft_default_templates

@@ -74,7 +74,7 @@ def transition(
     InvalidTransition (nothing written)."""
     visit_id = visit.pk if isinstance(visit, Visit) else visit
     with transaction.atomic():
-        locked = Visit.objects.select_for_update().filter(pk=visit_id).first()
+        locked = Visit.objects.select_for_update(of=("self",)).filter(pk=visit_id).first()
         if locked is None:
             raise InvalidTransition(f"no visit {visit_id}", code="visit.not_found")
         to = TRANSITIONS.get((event, locked.state))
@@ -476,7 +476,7 @@ def send_notice(
         raise VisitError("the window must lie within 08:00–20:00", code="visit.window")
     with transaction.atomic():
         visit = (
-            Visit.objects.select_for_update()
+            Visit.objects.select_for_update(of=("self",))
             .select_related("account__borrower__region")
             .get(pk=visit_id)
         )
@@ -713,7 +713,7 @@ def check_in(visit_id: str, *, agent: FieldAgent, at: datetime, lat=None, lon=No
     refusal recorded, the visit unchanged) or InvalidTransition."""
     with transaction.atomic():
         visit = (
-            Visit.objects.select_for_update()
+            Visit.objects.select_for_update(of=("self",))
             .select_related("account__borrower__region", "team")
             .get(pk=visit_id)
         )
@@ -781,7 +781,9 @@ def record_outcome(
     if promise and ptp_amount_cents <= 0:
         raise VisitError("the promised amount must be positive", code="visit.promise")
     with transaction.atomic():
-        visit = Visit.objects.select_for_update().select_related("team").get(pk=visit_id)
+        visit = (
+            Visit.objects.select_for_update(of=("self",)).select_related("team").get(pk=visit_id)
+        )
         if visit.team_id is None or not visit.team.members.filter(pk=agent.pk).exists():
             raise VisitNotAllowed(
                 "only an agent of the assigned team records the outcome",
@@ -848,7 +850,9 @@ def add_evidence(
             "only JPEG or PNG photos and PDF documents are accepted", code="evidence.type"
         )
     with transaction.atomic():
-        visit = Visit.objects.select_for_update().select_related("team").get(pk=visit_id)
+        visit = (
+            Visit.objects.select_for_update(of=("self",)).select_related("team").get(pk=visit_id)
+        )
         if visit.state not in (
             VisitState.IN_PROGRESS,
             VisitState.COMPLETED,

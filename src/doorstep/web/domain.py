@@ -48,3 +48,53 @@ def ensure_demo_logins(password_for) -> list[tuple[str, str, str]]:
         admin.save()
         created.append(("Administrator", "admin", password_for("admin")))
     return created
+
+
+def ensure_demo_field_teams(*, at, regions: int = 3) -> list[str]:
+    """Two demo agents and a team in each of the regions with the most proposed visits; the
+    field_agent login becomes the first agent. Returns the team codes."""
+    from datetime import date
+
+    from django.contrib.auth import get_user_model
+    from django.db.models import Avg, Count
+
+    from doorstep.ledger.models import Borrower
+    from doorstep.visits.domain import form_team
+    from doorstep.visits.models import FieldAgent, Team, Visit
+
+    busiest = (
+        Visit.objects.filter(state="proposed")
+        .values("account__borrower__region_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n")[:regions]
+    )
+    codes = []
+    for n, row in enumerate(busiest, start=1):
+        region = row["account__borrower__region_id"]
+        code = f"DEMO-{region}"
+        codes.append(code)
+        if Team.objects.filter(code=code).exists():
+            continue
+        centre = Borrower.objects.filter(region_id=region, lat__isnull=False).aggregate(
+            lat=Avg("lat"), lon=Avg("lon")
+        )
+        if centre["lat"] is None:
+            continue
+        agents = []
+        for k, name in enumerate(("王强", "李娜"), start=1):
+            agent, _ = FieldAgent.objects.get_or_create(
+                credential_no=f"FA-{region}-{k}",
+                defaults={"name": f"{name}{n}", "organisation": "doorstep 外访部",
+                          "valid_from": date(at.year, 1, 1), "valid_until": date(at.year + 1, 12, 31)},
+            )  # fmt: skip
+            agent.regions.add(region)
+            agents.append(agent)
+        form_team(code, region_code=region, members=agents, base=(centre["lat"], centre["lon"]),
+                  by="demo", at=at, capacity=10)  # fmt: skip
+    first = FieldAgent.objects.filter(credential_no__endswith="-1").order_by("pk").first()
+    user = get_user_model().objects.filter(username="field_agent").first()
+    if first is not None and user is not None and first.user_id is None:
+        FieldAgent.objects.filter(user=user).update(user=None)
+        first.user = user
+        first.save(update_fields=["user"])
+    return codes

@@ -2,7 +2,7 @@
 a slow connection), the supervisor's review of proposals, and the two pages a borrower reaches
 from a notice: the answer page and the credential check. Thin: parse, call visits.domain, render."""
 
-from datetime import date, time
+from datetime import date, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 import segno
@@ -49,11 +49,13 @@ def _qr_svg(text: str) -> str:
 @login_required
 def agent_day(request):
     agent = _agent(request)
-    today = timezone.localdate()
+    # Regions keep their own zones: the server's date may be a day ahead of a region's or behind.
+    around = timezone.localdate()
     visits = [
         v
         for v in Visit.objects.select_related("account__borrower__region", "team")
-        .filter(team__members=agent, state__in=AGENT_STATES, visit_date__gte=today)
+        .filter(team__members=agent, state__in=AGENT_STATES)
+        .filter(visit_date__range=(around - timedelta(days=1), around + timedelta(days=1)))
         .order_by("route_order", "eta")
         if v.visit_date == local_date(v.account, timezone.now())
     ]

@@ -16,7 +16,8 @@ from doorstep.ledger.models import Account
 from doorstep.strategy.domain import run_nightly
 from doorstep.strategy.models import Decision
 from doorstep.synth import generate_portfolio
-from doorstep.web.domain import ensure_demo_logins
+from doorstep.visits.models import Visit
+from doorstep.web.domain import ensure_demo_field_teams, ensure_demo_logins
 
 
 class Command(BaseCommand):
@@ -55,6 +56,13 @@ class Command(BaseCommand):
                 f"(doorstep explain ACCOUNT_ID --as-of {yesterday} says why)"
             )
         logins = ensure_demo_logins(lambda role: f"demo-{role}")
+        teams = ensure_demo_field_teams(at=timezone.now())
+        proposed = Visit.objects.filter(state="proposed").count()
+        self.stdout.write(
+            f"{proposed:,} home visits proposed by the nightly run; field teams {', '.join(teams)}. "
+            "A field_supervisor approves them at /visits/review/, then "
+            "`doorstep visits plan --day DATE` (3+ days ahead) routes them and sends the notices."
+        )
         self.stdout.write("\nDemo logins (local demo only; change or remove before real use):")
         for label, username, password in logins:
             self.stdout.write(f"  {label:<36} {username:<20} {password}")

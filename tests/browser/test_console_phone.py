@@ -7,7 +7,7 @@ import pytest
 from doorstep.intake.importer import import_portfolio
 from doorstep.strategy.domain import run_nightly
 
-# The emulated round trip of SLOW_CONNECTION in conftest.py.
+# The latency SLOW_CONNECTION in conftest.py emulates per request.
 SLOW_LATENCY_MS = 400
 
 

@@ -244,10 +244,10 @@ def run_nightly(
     )
 
 
-def _visit_cancel_reason(stage: str, row) -> str:
+def _visit_cancel_reason(stage: str, overdue_cents: int) -> str:
     if stage == Stage.SUSPENDED:
         return CancelReason.HOLD
-    if stage == Stage.NONE or not row["overdue_cents"]:
+    if stage == Stage.NONE or not overdue_cents:
         return CancelReason.SETTLED
     return CancelReason.STAGE_CHANGED
 
@@ -277,7 +277,7 @@ def sync_visits(as_of: date, *, by: str) -> dict[str, int]:
         stage=Stage.HOME_VISIT
     )
     for decision in leaving.only("account_id", "stage", "overdue_cents"):
-        reason = _visit_cancel_reason(decision.stage, {"overdue_cents": decision.overdue_cents})
+        reason = _visit_cancel_reason(decision.stage, decision.overdue_cents)
         with transaction.atomic():
             cancelled += cancel_open_visits(decision.account_id, reason=reason, by=by, at=at)
     entering = (
@@ -481,7 +481,10 @@ def reevaluate_account(account: Account | str, *, at: datetime, by: str) -> Deci
         visits_cancelled = 0
         if decision.stage != Stage.HOME_VISIT:
             visits_cancelled = cancel_open_visits(
-                account.pk, reason=_visit_cancel_reason(decision.stage, row), by=by, at=at
+                account.pk,
+                reason=_visit_cancel_reason(decision.stage, row["overdue_cents"]),
+                by=by,
+                at=at,
             )
         elif leaving != Stage.HOME_VISIT:
             propose_visits([_proposal(saved)], as_of=as_of, by=by, at=at)

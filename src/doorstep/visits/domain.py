@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core import signing
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
@@ -59,6 +60,32 @@ def _cfg(name: str):
     return settings.DOORSTEP_VISITS[name]
 
 
+def _require_move(state: str, event: str) -> str:
+    """The state `event` leads to from `state`, per the table; InvalidTransition otherwise."""
+    to = TRANSITIONS.get((event, state))
+    if to is None:
+        allowed = sorted(e for e, s in TRANSITIONS if s == state)
+        raise InvalidTransition(
+            f"a {state} visit cannot {event}"
+            + (f" (it can: {', '.join(allowed)})" if allowed else " (it is final)"),
+            code="visit.transition",
+        )
+    return to
+
+
+def _require_team_member(visit: Visit, agent: FieldAgent, doing: str) -> None:
+    """Only an agent of the visit's assigned team acts on it on site."""
+    if visit.team_id is None or not visit.team.members.filter(pk=agent.pk).exists():
+        raise VisitNotAllowed(
+            f"only an agent of the assigned team {doing}", code="visit.not_your_visit"
+        )
+
+
+def _require_window(window: tuple[time, time]) -> None:
+    if not (VISIT_HOURS[0] <= window[0] < window[1] <= VISIT_HOURS[1]):
+        raise VisitError("the window must lie within 08:00–20:00", code="visit.window")
+
+
 def transition(
     visit: Visit | str,
     event: str,
@@ -77,14 +104,7 @@ def transition(
         locked = Visit.objects.select_for_update(of=("self",)).filter(pk=visit_id).first()
         if locked is None:
             raise InvalidTransition(f"no visit {visit_id}", code="visit.not_found")
-        to = TRANSITIONS.get((event, locked.state))
-        if to is None:
-            allowed = sorted(e for e, s in TRANSITIONS if s == locked.state)
-            raise InvalidTransition(
-                f"a {locked.state} visit cannot {event}"
-                + (f" (it can: {', '.join(allowed)})" if allowed else " (it is final)"),
-                code="visit.transition",
-            )
+        to = _require_move(locked.state, event)
         before = locked.state
         for name, value in fields.items():
             setattr(locked, name, value)
@@ -375,13 +395,12 @@ def plan_notices(region_code: str, day: date, *, by: str, at: datetime) -> DayPl
         except VisitError as e:
             carried[v.pk] = e.message
     teams = _teams(region_code)
-    plan = _route(stops, teams) if stops and teams else None
-    if plan is None:
-        reason = "no active team in the region" if stops else ""
-        carried |= {s.id: reason for s in stops if reason}
+    if stops and not teams:
+        carried |= {s.id: "no active team in the region" for s in stops}
+    plan = _route(stops, teams) if stops and teams else routing.DayPlan([], [], 0.0, 0, 0.0)
     noticed = []
     by_team = {t.code: t for t in teams}
-    for route in plan.routes if plan else ():
+    for route in plan.routes:
         for order, stop in enumerate(route.visits, start=1):
             start = max(stop.start - 60, _minutes(VISIT_HOURS[0]))
             window = (_time(start - start % 30), _time(min(start - start % 30 + 120, 20 * 60)))
@@ -399,7 +418,7 @@ def plan_notices(region_code: str, day: date, *, by: str, at: datetime) -> DayPl
                 noticed.append(stop.stop_id)
             except VisitNotAllowed as refused:
                 carried[stop.stop_id] = refused.message
-    for left in plan.unassigned if plan else ():
+    for left in plan.unassigned:
         carried[left.stop_id] = f"not planned on {day}: {left.reason}"
     with transaction.atomic():
         for visit_id, reason in carried.items():
@@ -413,21 +432,28 @@ def plan_notices(region_code: str, day: date, *, by: str, at: datetime) -> DayPl
                 "day": day,
                 "noticed": len(noticed),
                 "carried": len(carried),
-                "travel_km": round(plan.travel_km, 1) if plan else 0,
+                "travel_km": round(plan.travel_km, 1),
             },
         )
-    return DayPlanResult(
-        region_code,
-        day,
-        noticed,
-        carried,
-        plan.travel_km if plan else 0.0,
-        plan.solver_seconds if plan else 0.0,
-    )
+    return DayPlanResult(region_code, day, noticed, carried, plan.travel_km, plan.solver_seconds)
+
+
+def public_url(path: str) -> str:
+    """An address the borrower can open: DOORSTEP_PUBLIC_URL and `path` (starting with /)."""
+    return settings.DOORSTEP_PUBLIC_URL.rstrip("/") + path
+
+
+def notice_links(visit: Visit) -> dict[str, str]:
+    """The addresses a notice gives: check a visitor, answer this notice, pay instead."""
+    return {
+        "verify": public_url("/verify/"),
+        "respond": public_url(f"/v/{respond_token(visit.pk)}/"),
+        "pay": public_url("/portal/"),
+    }
 
 
 def notice_text_params(visit: Visit, team: Team, day: date, window) -> dict:
-    base = settings.DOORSTEP_PUBLIC_URL.rstrip("/")
+    links = notice_links(visit)
     names = "、".join(f"{m.name}（{m.credential_no}）" for m in team.members.order_by("pk"))
     return {
         "lender": _cfg("lender_name"),
@@ -436,20 +462,16 @@ def notice_text_params(visit: Visit, team: Team, day: date, window) -> dict:
         "date": day.isoformat(),
         "window": f"{window[0]:%H:%M}–{window[1]:%H:%M}",
         "visitors": names,
-        "verify": f"{base}/verify/",
-        "respond": f"{base}/v/{respond_token(visit.pk)}/",
+        "verify": links["verify"],
+        "respond": links["respond"],
     }
 
 
 def respond_token(visit_id: str) -> str:
-    from django.core import signing
-
     return signing.dumps(visit_id, salt="visit-answer")
 
 
 def visit_for_token(token: str, *, max_age_days: int = 60) -> Visit:
-    from django.core import signing
-
     try:
         visit_id = signing.loads(token, salt="visit-answer", max_age=max_age_days * 86400)
     except signing.BadSignature as e:
@@ -472,19 +494,14 @@ def send_notice(
     the notice letter (PDF) with the visit. Side effects: the permit and outbox message; the
     visit's date, window, team, notice time and letter; a transition (send_notice). Raises
     VisitNotAllowed when every channel is refused (each refusal recorded), InvalidTransition."""
-    if not (VISIT_HOURS[0] <= window[0] < window[1] <= VISIT_HOURS[1]):
-        raise VisitError("the window must lie within 08:00–20:00", code="visit.window")
+    _require_window(window)
     with transaction.atomic():
         visit = (
             Visit.objects.select_for_update(of=("self",))
             .select_related("account__borrower__region")
             .get(pk=visit_id)
         )
-        if (event := (VisitEvent.SEND_NOTICE, visit.state)) not in TRANSITIONS:
-            raise InvalidTransition(
-                f"a {visit.state} visit cannot send_notice", code="visit.transition"
-            )
-        del event
+        _require_move(visit.state, VisitEvent.SEND_NOTICE)
         lead = _cfg("notice_days")
         today = local_date(visit.account, at)
         if (visit_date - today).days < lead:
@@ -608,8 +625,8 @@ def answer_notice(
             raise VisitError(
                 f"a new date must be at least {lead} days from today", code="visit.reschedule_date"
             )
-        if window is not None and not (VISIT_HOURS[0] <= window[0] < window[1] <= VISIT_HOURS[1]):
-            raise VisitError("the window must lie within 08:00–20:00", code="visit.window")
+        if window is not None:
+            _require_window(window)
         window = window or (None, None)
         return transition(
             visit,
@@ -717,14 +734,8 @@ def check_in(visit_id: str, *, agent: FieldAgent, at: datetime, lat=None, lon=No
             .select_related("account__borrower__region", "team")
             .get(pk=visit_id)
         )
-        if visit.state != VisitState.ASSIGNED:
-            raise InvalidTransition(
-                f"a {visit.state} visit cannot check_in", code="visit.transition"
-            )
-        if not visit.team.members.filter(pk=agent.pk).exists():
-            raise VisitNotAllowed(
-                "only an agent of the assigned team checks in", code="visit.not_your_visit"
-            )
+        _require_move(visit.state, VisitEvent.CHECK_IN)
+        _require_team_member(visit, agent, "checks in")
         result = authorize(
             Action(
                 account_id=visit.account_id,
@@ -738,20 +749,21 @@ def check_in(visit_id: str, *, agent: FieldAgent, at: datetime, lat=None, lon=No
             now=at,
             visit=visit_facts(visit),
         )
-    if isinstance(result, Refusal):
-        raise VisitNotAllowed(
-            f"{result.reason_en} ({result.rule_id})", code="visit.refused", refusal=result
-        )
-    return transition(
-        visit_id,
-        VisitEvent.CHECK_IN,
-        by=agent.credential_no,
-        at=at,
-        data={"permit": result.pk, "lat": lat, "lon": lon},
-        permit=result,
-        checked_in_at=at,
-        check_in_lat=lat,
-        check_in_lon=lon,
+        if not isinstance(result, Refusal):
+            return transition(
+                visit,
+                VisitEvent.CHECK_IN,
+                by=agent.credential_no,
+                at=at,
+                data={"permit": result.pk, "lat": lat, "lon": lon},
+                permit=result,
+                checked_in_at=at,
+                check_in_lat=lat,
+                check_in_lon=lon,
+            )
+    # Raised once the refusal is committed: it stays on record.
+    raise VisitNotAllowed(
+        f"{result.reason_en} ({result.rule_id})", code="visit.refused", refusal=result
     )
 
 
@@ -784,15 +796,8 @@ def record_outcome(
         visit = (
             Visit.objects.select_for_update(of=("self",)).select_related("team").get(pk=visit_id)
         )
-        if visit.team_id is None or not visit.team.members.filter(pk=agent.pk).exists():
-            raise VisitNotAllowed(
-                "only an agent of the assigned team records the outcome",
-                code="visit.not_your_visit",
-            )
-        if visit.state != VisitState.IN_PROGRESS:
-            raise InvalidTransition(
-                f"a {visit.state} visit cannot complete", code="visit.transition"
-            )
+        _require_team_member(visit, agent, "records the outcome")
+        _require_move(visit.state, VisitEvent.COMPLETE)
         record_contact(
             visit.account_id,
             channel="visit",
@@ -860,10 +865,7 @@ def add_evidence(
             VisitState.CLOSED,
         ):
             raise VisitError("evidence is added once the visit has started", code="evidence.state")
-        if visit.team_id is None or not visit.team.members.filter(pk=agent.pk).exists():
-            raise VisitNotAllowed(
-                "only the visit's team adds evidence", code="visit.not_your_visit"
-            )
+        _require_team_member(visit, agent, "adds evidence")
         digest = hashlib.sha256(content).hexdigest()
         item = Evidence(
             visit=visit,
@@ -927,14 +929,6 @@ def review_follow_ups(as_of: date, *, by: str, at: datetime) -> dict[str, int]:
         )
         counts[result] += 1
     return counts
-
-
-def accounts_with_open_visits(account_ids: Iterable[str]) -> set[str]:
-    return set(
-        Visit.objects.filter(account_id__in=list(account_ids), state__in=OPEN_STATES).values_list(
-            "account_id", flat=True
-        )
-    )
 
 
 # --- credential verification (anti-impostor) ----------------------------------------------------

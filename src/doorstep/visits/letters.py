@@ -17,12 +17,12 @@ PURPOSE = {
 
 
 def notice_document(visit: Visit, *, at: datetime) -> VisitNotice:
-    from doorstep.visits.domain import respond_token
+    from doorstep.visits.domain import notice_links
 
     account = visit.account
     borrower = account.borrower
     language = "zh" if borrower.language == "zh" else "en"
-    base = settings.DOORSTEP_PUBLIC_URL.rstrip("/")
+    links = notice_links(visit)
     cfg = settings.DOORSTEP_VISITS
     return VisitNotice(
         reference=visit.notice_reference,
@@ -45,9 +45,9 @@ def notice_document(visit: Visit, *, at: datetime) -> VisitNotice:
             Visitor(name=m.name, credential_no=m.credential_no, organisation=m.organisation)
             for m in visit.team.members.order_by("pk")
         ),
-        verify_url=f"{base}/verify/",
-        respond_url=f"{base}/v/{respond_token(visit.pk)}/",
-        pay_url=f"{base}/portal/",
+        verify_url=links["verify"],
+        respond_url=links["respond"],
+        pay_url=links["pay"],
         respond_by=visit.visit_date,
     )
 

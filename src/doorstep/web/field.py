@@ -59,7 +59,7 @@ def agent_day(request):
         .order_by("route_order", "eta")
         if v.visit_date == local_date(v.account, timezone.now())
     ]
-    verify = f"{settings.DOORSTEP_PUBLIC_URL.rstrip('/')}/verify/?no={agent.credential_no}"
+    verify = domain.public_url(f"/verify/?no={agent.credential_no}")
     return render(request, "web/field/day.html", {
         "agent": agent, "visits": visits, "qr": _qr_svg(verify), "verify_url": verify,
     })  # fmt: skip
@@ -232,12 +232,9 @@ def verify(request):
     if number:
         result = domain.verify_credential(number, client=_client(request), at=timezone.now(),
                                           visit=visit)  # fmt: skip
-        if result.limited:
-            response = render(request, "web/public/verify.html",
-                              {"number": number, "result": result, "token": token}, status=429)  # fmt: skip
-            return response
     return render(request, "web/public/verify.html",
-                  {"number": number, "result": result, "token": token})  # fmt: skip
+                  {"number": number, "result": result, "token": token},
+                  status=429 if result is not None and result.limited else 200)  # fmt: skip
 
 
 def credential_photo(request, credential_no: str):

@@ -87,3 +87,31 @@ def test_a_credential_is_checked_rate_limited_and_the_visit_told_only_to_its_bor
     assert domain.verify_credential("FA-0001", client="5.6.7.8", at=at).found is True
     assert CredentialLookup.objects.count() == 5
     assert not CredentialLookup.objects.filter(client="1.2.3.4").exists()  # kept hashed
+
+
+@pytest.mark.django_db
+def test_the_plans_lead_time_is_counted_in_the_regions_calendar(field):
+    approved_all()
+    # 00:30 on the 13th in Shanghai is still the 12th in UTC: the 15th is 2 local days away.
+    with pytest.raises(domain.VisitError) as short:
+        domain.plan_notices(
+            "440305", date(2026, 11, 15), by="sup", at=local(date(2026, 11, 13), 0, 30)
+        )
+    assert short.value.code == "visit.notice_lead"
+    assert not OutboundMessage.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_notice_states_todays_figures_after_a_partial_payment(field):
+    from doorstep.strategy.domain import take_payment
+
+    visit = approved_all()[0]  # proposed with ¥5,000.00 overdue
+    take_payment("V1", amount_cents=100000, paid_at=local(NOTICE_DAY, 9, 30), reference="PART",
+                 by="gateway", at=local(NOTICE_DAY, 9, 30))  # fmt: skip
+    visit = domain.send_notice(visit.pk, visit_date=VISIT_DAY, window=(time(9), time(11)),
+                               team=field["team"], order=1, eta=time(10), by="sup",
+                               at=local(NOTICE_DAY, 10))  # fmt: skip
+    text = OutboundMessage.objects.get(account_id="V1").text
+    assert "4000.00" in text  # still in the visit stage: ¥4,000 overdue, more than 90 days
+    assert "5000.00" not in text
+    assert visit.notice_pdf.read().startswith(b"%PDF")

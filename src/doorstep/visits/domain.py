@@ -26,8 +26,10 @@ from doorstep.compliance.engine.checks import Action, Agent, VisitFacts
 from doorstep.compliance.models import Refusal
 from doorstep.contact.domain import queue_message, record_contact
 from doorstep.ledger.domain import local_date, place_hold
+from doorstep.ledger.engine.positions import Position
 from doorstep.ledger.enums import HoldKind
-from doorstep.ledger.models import Hold
+from doorstep.ledger.models import Hold, Region
+from doorstep.ledger.queries import account_position
 from doorstep.money import yuan
 from doorstep.visits.engine import routing
 from doorstep.visits.enums import (
@@ -376,7 +378,8 @@ def plan_notices(region_code: str, day: date, *, by: str, at: datetime) -> DayPl
     around the planned arrival and the team. Visits that do not fit stay approved, carried to the
     next day's plan with the reason. Raises VisitError when `day` is too soon."""
     lead = _cfg("notice_days")
-    if (day - at.date()).days < lead:
+    zone = Region.objects.get(pk=region_code).time_zone
+    if (day - at.astimezone(ZoneInfo(zone)).date()).days < lead:
         raise VisitError(
             f"notices go out at least {lead} days before the visit", code="visit.notice_lead"
         )
@@ -452,13 +455,13 @@ def notice_links(visit: Visit) -> dict[str, str]:
     }
 
 
-def notice_text_params(visit: Visit, team: Team, day: date, window) -> dict:
+def notice_text_params(visit: Visit, team: Team, day: date, window, position: Position) -> dict:
     links = notice_links(visit)
     names = "、".join(f"{m.name}（{m.credential_no}）" for m in team.members.order_by("pk"))
     return {
         "lender": _cfg("lender_name"),
-        "dpd": visit.dpd,
-        "amount": yuan(visit.overdue_cents),
+        "dpd": position.dpd,
+        "amount": yuan(position.overdue),
         "date": day.isoformat(),
         "window": f"{window[0]:%H:%M}–{window[1]:%H:%M}",
         "visitors": names,
@@ -508,6 +511,10 @@ def send_notice(
             raise VisitError(
                 f"the visit must be at least {lead} days after the notice", code="visit.notice_lead"
             )
+        # The figures as they are today (the proposal's may be older): message and letter agree.
+        position = account_position(visit.account, today)
+        if position.overdue <= 0:
+            raise VisitError("nothing is overdue: no notice", code="visit.nothing_overdue")
         refusals = []
         for channel in NOTICE_CHANNELS:
             result = authorize(
@@ -526,7 +533,7 @@ def send_notice(
             if isinstance(result, Refusal):
                 refusals.append(result)
                 continue
-            params = notice_text_params(visit, team, visit_date, window)
+            params = notice_text_params(visit, team, visit_date, window, position)
             queue_message(result.pk, template_code="visit_notice", params=params, by=by, at=at)
             reference = f"N-{visit.pk[2:]}-{visit_date:%Y%m%d}"
             visit = transition(
@@ -552,7 +559,7 @@ def send_notice(
                 answered_at=None,
                 carried_reason="",
             )
-            _keep_notice_letter(visit, at=at)
+            _keep_notice_letter(visit, at=at, position=position)
             return visit
         raise VisitNotAllowed(
             "the guard refused every notice channel: "
@@ -562,11 +569,11 @@ def send_notice(
         )
 
 
-def _keep_notice_letter(visit: Visit, *, at: datetime) -> None:
+def _keep_notice_letter(visit: Visit, *, at: datetime, position: Position) -> None:
     """Render the notice letter and keep it with the visit (the record of what was sent)."""
     from doorstep.visits import letters
 
-    pdf = letters.notice_pdf(visit, at=at)
+    pdf = letters.notice_pdf(visit, at=at, position=position)
     visit.notice_pdf.save(f"{visit.notice_reference}.pdf", ContentFile(pdf), save=False)
     Visit.objects.filter(pk=visit.pk).update(notice_pdf=visit.notice_pdf.name)
     record(

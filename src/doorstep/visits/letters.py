@@ -5,6 +5,7 @@ from datetime import datetime
 from django.conf import settings
 
 from doorstep.ledger.domain import local_date
+from doorstep.ledger.engine.positions import Position
 from doorstep.letters.documents import VisitNotice, Visitor
 from doorstep.letters.render import render_pdf
 from doorstep.visits.models import Visit
@@ -16,7 +17,7 @@ PURPOSE = {
 }
 
 
-def notice_document(visit: Visit, *, at: datetime) -> VisitNotice:
+def notice_document(visit: Visit, *, at: datetime, position: Position) -> VisitNotice:
     from doorstep.visits.domain import notice_links
 
     account = visit.account
@@ -34,9 +35,9 @@ def notice_document(visit: Visit, *, at: datetime) -> VisitNotice:
         address=borrower.address,
         account_id=account.pk,
         product_label=account.get_product_display(),
-        overdue_cents=visit.overdue_cents,
-        outstanding_cents=account.balance_cents,
-        dpd=visit.dpd,
+        overdue_cents=position.overdue,
+        outstanding_cents=position.outstanding,
+        dpd=position.dpd,
         visit_date=visit.visit_date,
         window_start=visit.window_start,
         window_end=visit.window_end,
@@ -52,5 +53,6 @@ def notice_document(visit: Visit, *, at: datetime) -> VisitNotice:
     )
 
 
-def notice_pdf(visit: Visit, *, at: datetime) -> bytes:
-    return render_pdf(notice_document(visit, at=at))
+def notice_pdf(visit: Visit, *, at: datetime, position: Position) -> bytes:
+    """`position`: the account's figures on the notice's day, the same the message gave."""
+    return render_pdf(notice_document(visit, at=at, position=position))

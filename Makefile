@@ -8,10 +8,11 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/doorstep
 
 # Debian packages the code needs at run time: CJK fonts for the notice letters (WeasyPrint draws
 # boxes without them), poppler-utils to turn a PDF into pages, Chromium for the browser tests
-# (Playwright cannot download its own browser offline).
-SYSTEM_PACKAGES := fonts-noto-cjk poppler-utils chromium
+# (Playwright cannot download its own browser offline), gettext for `make messages` and the
+# catalogue's tests (msgfmt).
+SYSTEM_PACKAGES := fonts-noto-cjk poppler-utils chromium gettext
 
-.PHONY: install system-deps demo test test-pg lint format bench clean
+.PHONY: install system-deps demo test test-pg lint format messages bench clean
 
 install: system-deps $(STAMP)
 
@@ -47,11 +48,22 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The Simplified Chinese catalogue (docs/i18n.md): collect every marked string of src/doorstep into
+# src/doorstep/locale/zh_Hans/LC_MESSAGES/django.po, then compile django.mo; commit both. Run from
+# src/doorstep so the files land in its locale/; file-level locations keep diffs to real changes.
+IN_SOURCE := cd src/doorstep && DOORSTEP_VAR_DIR=$${DOORSTEP_VAR_DIR:-$(abspath var)} $(abspath $(BIN))/doorstep
+
+messages: install
+	$(IN_SOURCE) makemessages -l zh_Hans --no-obsolete --add-location file \
+	  --ignore "tests/*" --ignore ".venv/*" --ignore "var/*"
+	$(IN_SOURCE) compilemessages -l zh_Hans
+
 bench: install
 	$(BIN)/doorstep bench ledger --accounts $${ACCOUNTS:-1000000} --json
-	$(BIN)/doorstep bench nightly --accounts $${ACCOUNTS:-1000000} --engine $${ENGINE:-duckdb} --json
+	$(BIN)/doorstep bench nightly --accounts $${ACCOUNTS:-1000000} --engine $${ENGINE:-duckdb} --score --json
 	$(BIN)/doorstep bench compliance --actions $${ACCOUNTS:-1000000} --json
 	$(BIN)/doorstep bench routing --visits 300 --teams 30 --json
+	$(BIN)/doorstep bench dashboards --repeat 5 --json
 	for f in C1_10_1 C2_10_1 R1_10_1 R2_10_1 RC1_10_1 RC2_10_1; do \
 	  $(BIN)/doorstep bench routing --instance ../shared/benchmarks/vrptw-gehring-homberger-1000/$$f.vrp --seconds 60 --json | tail -n 1; done
 

@@ -48,3 +48,27 @@ def _flush_past_the_audit_triggers():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(operations, "sql_flush", sql_flush)
         yield
+
+
+@pytest.fixture(autouse=True)
+def _product_language():
+    """Every test starts in the product's language (LANGUAGE_CODE, Simplified Chinese): a request
+    through the test client activates its own language in the thread, and without this a later test
+    on the same worker would inherit it, so which language a test saw hung on test order. A test
+    about English text says so with translation.override("en")."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture
+def today_is_a_working_day(monkeypatch):
+    """For tests that act at the real present (the browser walks, the console): the pack's quiet
+    days (public holidays) would refuse every contact on such a day and fail them for a reason
+    that is not theirs. The quiet-day rule has its own tests with fixed dates."""
+    from doorstep.compliance import domain
+
+    pack = domain.active_pack()
+    monkeypatch.setattr(domain, "active_pack", lambda: pack.model_copy(update={"quiet_days": ()}))

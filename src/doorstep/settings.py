@@ -1,6 +1,7 @@
 """Settings, all from the environment (12-factor); defaults suit the embedded demo."""
 
 import os
+from pathlib import Path
 
 import dj_database_url
 
@@ -24,11 +25,19 @@ INSTALLED_APPS = [
     "doorstep.audit",
     "doorstep.ledger",
     "doorstep.contact",
+    "doorstep.placements",
     "doorstep.intake",
     "doorstep.compliance",
+    "doorstep.scoring",
     "doorstep.strategy",
     "doorstep.visits",
+    "doorstep.arrangements",
+    "doorstep.complaints",
+    "doorstep.payments",
+    "doorstep.worklist",
     "doorstep.api",
+    "doorstep.portal",
+    "doorstep.console",
     "doorstep.web",
 ]
 
@@ -57,6 +66,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "doorstep.console.nav.console_nav",
             ],
         },
     },
@@ -97,6 +107,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 USE_I18N = True
+LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
 USE_TZ = True
 # The lender's home zone; each region carries its own zone for "as of" and contact hours.
 TIME_ZONE = os.environ.get("DOORSTEP_TIME_ZONE", "Asia/Shanghai")
@@ -173,3 +184,96 @@ DOORSTEP_VISITS = {
 }
 # Where borrowers reach doorstep (links in notices and letters: the answer page, the verify page).
 DOORSTEP_PUBLIC_URL = os.environ.get("DOORSTEP_PUBLIC_URL", "http://127.0.0.1:8000")
+
+# Repayment arrangements (DOMAIN §6). `limits` are the terms offered (schedule.Limits); staff must
+# answer a request within `respond_days`, a borrower an offer within `counter_days`. Authority:
+# per role and kind, the largest amount in yuan a role may agree to (None: no limit); "auto" is
+# what is approved without anyone (a waiver always needs a person).
+DOORSTEP_ARRANGEMENTS = {
+    "limits": {
+        "max_extension_days": 30,
+        "min_months": 3,
+        "max_months": 24,
+        "max_first_due_days": 30,
+        "minimum_share_bps": 1000,
+        "minimum_floor_cents": 10_000,
+        "hold_days": 30,
+        "grace_days": 3,
+    },
+    "respond_days": 2,
+    "counter_days": 7,
+    "reminder_days": 3,  # the arrangement's own SMS goes out this many days before a payment
+    "evidence_max_bytes": 10 * 1024 * 1024,
+    "authority": {
+        "auto": {"extension": 2_000, "minimum_payment": 5_000},
+        "phone_collector": {
+            "extension": 10_000,
+            "minimum_payment": 50_000,
+            "partial_payment": 20_000,
+            "instalment": 20_000,
+            "waiver": 500,
+        },
+        "collections_supervisor": {
+            "extension": None,
+            "minimum_payment": None,
+            "partial_payment": None,
+            "instalment": 200_000,
+            "waiver": 20_000,
+        },
+    },
+}
+
+# Complaints and disputes (DOMAIN §7): days to answer each kind (a credit-report objection: 20),
+# and the largest attachment.
+DOORSTEP_COMPLAINTS = {
+    "answer_days": {"complaint": 15, "dispute_figure": 20, "dispute_credit": 20},
+    "attachment_max_bytes": 10 * 1024 * 1024,
+}
+
+# The payment service borrowers pay through on the portal (payments.gateways). The default is the
+# sandbox: no money moves, and every page it shows says so.
+DOORSTEP_PAYMENT_GATEWAY = os.environ.get(
+    "DOORSTEP_PAYMENT_GATEWAY", "doorstep.payments.gateways.SandboxGateway"
+)
+
+# The borrower portal's sign-in (portal.signin): one-time codes by SMS, their life and limits.
+# A signed-in borrower's session ends after `session_minutes` without use.
+DOORSTEP_PORTAL = {
+    "code_minutes": 5,
+    "attempts": 5,
+    "codes_per_hour": 5,
+    "client_codes_per_hour": 30,
+    "session_minutes": 30,
+}
+
+# A claim on a queue item (a call task, a request) lapses after this many minutes without renewal.
+DOORSTEP_CLAIM_MINUTES = int(os.environ.get("DOORSTEP_CLAIM_MINUTES", "30"))
+
+# The collection score (docs/scoring.md). Artifacts live under model_dir; bands cut the calibrated
+# probability of rolling deeper; visit_uplift is the assumed gain in the probability of recovery
+# that a home visit brings, by bucket and band, until champion/challenger outcomes measure it.
+DOORSTEP_SCORING = {
+    "model_dir": os.environ.get("DOORSTEP_MODEL_DIR", str(VAR_DIR / "models")),
+    # The public UCI table (../shared beside the clone on developers' machines and CI).
+    "public_data": os.environ.get(
+        "DOORSTEP_PUBLIC_DATA",
+        str(
+            Path(__file__).resolve().parents[2].parent
+            / "shared/datasets/uci-credit-default"
+            / "UCI_Credit_Card.csv"
+        ),
+    ),
+    "bands": {"low": 0.2, "high": 0.5},
+    "threads": int(os.environ.get("DOORSTEP_SCORING_THREADS", "2")),
+    # Predict with the trees compiled to machine code (lleaves), cached beside the model file.
+    "compiled": os.environ.get("DOORSTEP_SCORING_COMPILED", "1") == "1",
+    "visit_uplift": {
+        "M1": {"low": 0.01, "medium": 0.02, "high": 0.02},
+        "M2": {"low": 0.03, "medium": 0.06, "high": 0.05},
+        "M3": {"low": 0.05, "medium": 0.10, "high": 0.08},
+        "M4": {"low": 0.06, "medium": 0.12, "high": 0.10},
+        "M5": {"low": 0.05, "medium": 0.10, "high": 0.08},
+        "M6": {"low": 0.04, "medium": 0.08, "high": 0.06},
+        "M6+": {"low": 0.02, "medium": 0.05, "high": 0.04},
+    },
+}

@@ -10,15 +10,22 @@ from contextlib import contextmanager
 from django.db import connection
 
 append_only = importlib.import_module("doorstep.audit.migrations.0002_append_only")
+retention = importlib.import_module("doorstep.compliance.migrations.0002_retention")
 
-TABLES = append_only.TABLES
+TABLES = append_only.TABLES + [table for table, _ in retention.RECORDS]
 
 
 def statements(vendor: str) -> tuple[list[str], list[str]]:
-    """(lift, restore) for a database vendor."""
+    """(lift, restore) for a database vendor: the audit trail's triggers and the retention ones."""
     if vendor == "postgresql":
-        return append_only.POSTGRES_REVERSE, append_only.POSTGRES
-    return append_only.SQLITE_REVERSE, append_only.SQLITE
+        return (
+            append_only.POSTGRES_REVERSE + retention.POSTGRES_REVERSE,
+            append_only.POSTGRES + retention.POSTGRES,
+        )
+    return (
+        append_only.SQLITE_REVERSE + retention.SQLITE_REVERSE,
+        append_only.SQLITE + retention.SQLITE,
+    )
 
 
 @contextmanager

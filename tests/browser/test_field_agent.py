@@ -11,6 +11,8 @@ from doorstep.visits.enums import VisitEvent, VisitState
 from doorstep.visits.models import Evidence, Visit
 from tests.visits.conftest import make_agent
 
+pytestmark = pytest.mark.usefixtures("today_is_a_working_day")
+
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f"
     b"\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00"
@@ -74,7 +76,7 @@ def test_an_agent_walks_through_a_visit_on_a_phone(phone, site, log_in, todays_v
     assert phone.locator(".qr svg").is_visible()
     phone.locator(f'[data-visit="{visit_id}"]').click()
     phone.wait_for_url(f"{site}/field/visits/{visit_id}/")
-    assert phone.locator("#state").inner_text() in ("Assigned to a team", "已分配")
+    assert phone.locator("#state").inner_text() == "已安排上门人员"  # the phone asks for zh-CN
     assert "¥6,000.00" in phone.locator("section.card").first.inner_text()
 
     phone.locator("#check-in button").click()

@@ -120,8 +120,10 @@ def test_caps_within_the_batch_report_the_first_rule_in_pack_order():
 def run_both(pack, borrowers):
     actions, contexts = [], []
     rows = {
-        k: [] for k in ("holds", "ceased", "inconvenient", "attempts", "templates", "third_parties")
-    }
+        k: []
+        for k in ("holds", "ceased", "inconvenient", "attempts", "templates", "third_parties",
+                  "placements")
+    }  # fmt: skip
     rows["templates"] = [
         {"template": "ok", "channel": c, "language": "zh"}
         for c in ("sms", "email", "app", "letter")
@@ -135,8 +137,13 @@ def run_both(pack, borrowers):
                 time_zone=zone, settled=settled, holds=holds, ceased=ceased, inconvenient=slots,
                 attempts=history, template_approved=action.template == "ok",
                 third_party=tps.get(action.third_party_id),
+                placed_with="AG1" if n % 5 == 3 else None,  # every fifth borrower is placed
             ))  # fmt: skip
             del day
+        if n % 5 == 3:
+            rows["placements"].append(
+                {"account_id": f"A{n}", "since": date(2026, 1, 1), "until": None}
+            )
         rows["holds"] += [
             {"account_id": f"A{n}", "kind": k, "since": date(2026, 1, 1), "until": None}
             for k in holds
@@ -185,6 +192,7 @@ def run_both(pack, borrowers):
             }
         ),
         "holds": pa.Table.from_pylist(rows["holds"], SCHEMAS["holds"]),
+        "placements": pa.Table.from_pylist(rows["placements"], SCHEMAS["placements"]),
         "ceased": pa.Table.from_pylist(rows["ceased"], SCHEMAS["ceased"]),
         "inconvenient": pa.Table.from_pylist(rows["inconvenient"], SCHEMAS["inconvenient"]),
         "attempts": pa.Table.from_pylist(rows["attempts"], SCHEMAS["attempts"]),
@@ -197,6 +205,7 @@ def run_both(pack, borrowers):
 
 
 SCHEMAS = {
+    "placements": pa.schema([("account_id", pa.string()), ("since", pa.date32()), ("until", pa.date32())]),
     "holds": pa.schema([("account_id", pa.string()), ("kind", pa.string()), ("since", pa.date32()), ("until", pa.date32())]),
     "ceased": pa.schema([("borrower_id", pa.string()), ("channel", pa.string()), ("since", pa.date32()), ("until", pa.date32())]),
     "inconvenient": pa.schema([("borrower_id", pa.string()), ("weekday", pa.int32()), ("start_s", pa.int64()), ("end_s", pa.int64())]),

@@ -1,9 +1,7 @@
 """The printed documents, read back from the PDF as a reader would: text (pdftotext), fonts
-(pdffonts). No database. WeasyPrint takes about a second a document, so each is rendered once."""
+(pdffonts). No database. Each document is rendered once a session (conftest.py)."""
 
 import re
-import shutil
-import subprocess
 from dataclasses import replace
 from datetime import time
 from html import unescape
@@ -12,61 +10,12 @@ from urllib.parse import unquote
 import pytest
 
 from doorstep.compliance.domain import forbidden_in
-from doorstep.letters.documents import LetterInvalid
-from doorstep.letters.render import render_html, render_pdf
-from doorstep.money import cents
-from tests.letters.samples import OVERDUE_CENTS, case_file_zh, notice_en, notice_zh
+from doorstep.letters.documents import BorrowerRecord, LetterInvalid
+from doorstep.letters.render import render_html
+from tests.letters.printing import CJK_TEXT, cells, yuan_cents
+from tests.letters.samples import OVERDUE_CENTS, case_file_zh, notice_zh
 
 CJK_FONT = re.compile(r"Noto-?S(ans|erif)-?CJK", re.IGNORECASE)
-CJK_TEXT = re.compile(r"[\u4e00-\u9fff]")
-
-
-def _poppler(tool: str, pdf: bytes, tmp_path_factory) -> str:
-    if shutil.which(tool) is None:
-        pytest.fail(f"{tool} is missing: install poppler-utils (make install does)")
-    path = tmp_path_factory.mktemp("pdf") / "document.pdf"
-    path.write_bytes(pdf)
-    args = [tool, str(path), "-"] if tool == "pdftotext" else [tool, str(path)]
-    return subprocess.run(args, capture_output=True, text=True, check=True).stdout  # noqa: S603
-
-
-class Printed:
-    """A rendered document: the PDF, its text and its font list."""
-
-    def __init__(self, document, tmp_path_factory):
-        self.document = document
-        self.pdf = render_pdf(document)
-        self.html = render_html(document)
-        self.text = _poppler("pdftotext", self.pdf, tmp_path_factory)
-        self.fonts = _poppler("pdffonts", self.pdf, tmp_path_factory)
-
-    @property
-    def pages(self) -> list[str]:
-        return [page for page in self.text.split("\f") if page.strip()]
-
-    def shows(self, expected: str) -> bool:
-        """Whether the text contains `expected`, wherever the lines wrap it."""
-        return "".join(expected.split()) in "".join(self.text.split())
-
-
-@pytest.fixture(scope="module")
-def zh_notice(tmp_path_factory) -> Printed:
-    return Printed(notice_zh(), tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def en_notice(tmp_path_factory) -> Printed:
-    return Printed(notice_en(), tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def case_file(tmp_path_factory) -> Printed:
-    return Printed(case_file_zh(), tmp_path_factory)
-
-
-@pytest.fixture(params=["zh_notice", "en_notice", "case_file"])
-def printed(request) -> Printed:
-    return request.getfixturevalue(request.param)
 
 
 def test_every_document_is_a_pdf_with_cjk_fonts_embedded(printed):
@@ -82,11 +31,20 @@ def test_every_document_is_a_pdf_with_cjk_fonts_embedded(printed):
     )
 
 
+def _page_number(document, number: int, pages: int) -> str:
+    """The page's number as the footer prints it, without spaces."""
+    if isinstance(document, BorrowerRecord):
+        return {"zh": f"第{number}页/共{pages}页", "en": f"Page{number}of{pages}"}[
+            document.language
+        ]
+    return f"{number}/{pages}"
+
+
 def test_every_page_carries_the_reference_and_its_number(printed):
     pages = printed.pages
     for number, page in enumerate(pages, start=1):
         assert printed.document.reference in page
-        assert f"{number}/{len(pages)}" in "".join(page.split())
+        assert _page_number(printed.document, number, len(pages)) in "".join(page.split())
 
 
 def test_no_document_contains_a_forbidden_phrase(printed):
@@ -161,27 +119,15 @@ def test_the_notice_carries_a_qr_code_for_the_reply_page(zh_notice):
     assert unquote(unescape(uri)).split(",", 1)[1].startswith("<svg")
 
 
-def _cells(html: str, table: str) -> list[list[str]]:
-    body = re.search(rf'<table class="grid {table}">(.*?)</table>', html, re.S)
-    assert body, table
-    rows = re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)
-    return [[unescape(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)] for row in rows]
-
-
-def _cents(text: str) -> int:
-    """'¥1,698.25' → 169825."""
-    return cents(text.replace("¥", "").replace(",", ""))
-
-
 def test_the_overdue_breakdown_sums_to_the_overdue_figure_shown(case_file):
-    *lines, total = [row for row in _cells(case_file.html, "breakdown") if row]
+    *lines, total = [row for row in cells(case_file.html, "breakdown") if row]
     assert len(lines) == 3
     for line in lines:
-        *parts, line_total = map(_cents, line[2:8])
+        *parts, line_total = map(yuan_cents, line[2:8])
         assert sum(parts) == line_total
-    assert sum(_cents(line[7]) for line in lines) == _cents(total[6]) == OVERDUE_CENTS
+    assert sum(yuan_cents(line[7]) for line in lines) == yuan_cents(total[6]) == OVERDUE_CENTS
     shown = re.search(r'<strong class="overdue-figure">(.*?)</strong>', case_file.html).group(1)
-    assert _cents(unescape(shown)) == OVERDUE_CENTS
+    assert yuan_cents(unescape(shown)) == OVERDUE_CENTS
     assert case_file.shows("合计（即逾期金额）¥4,500.00¥270.00¥30.00¥90.00¥135.75¥5,025.75")
 
 

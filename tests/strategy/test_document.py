@@ -6,7 +6,7 @@ import pytest
 
 from doorstep.ledger.enums import HoldKind
 from doorstep.strategy.engine.document import StrategyInvalid, load_strategy
-from doorstep.strategy.engine.features import FEATURES, HOLD_KINDS
+from doorstep.strategy.engine.features import ARRANGEMENT_HOLD, FEATURES, HOLD_KINDS
 
 DEFAULT = (Path(__file__).parents[2] / "src/doorstep/strategy/default.yaml").read_text()
 
@@ -23,7 +23,7 @@ def test_the_default_strategy_loads_with_the_ladder_of_domain_4():
 
 
 def test_hold_features_match_the_ledger_hold_kinds():
-    assert set(HOLD_KINDS) == set(HoldKind.values)
+    assert {*HOLD_KINDS, ARRANGEMENT_HOLD} == set(HoldKind.values)
     assert {f"hold_{k}" for k in HOLD_KINDS} <= set(FEATURES)
 
 

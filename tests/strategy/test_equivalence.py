@@ -1,17 +1,18 @@
 """DuckDB on the snapshot, PostgreSQL in place, and the real-time path give the same features
 and the same decision for every account (generated portfolios; hypothesis for the edge cases)."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from doorstep.intake.importer import import_portfolio
 from doorstep.ledger.domain import assess_charges
-from doorstep.ledger.models import Account
+from doorstep.ledger.models import Account, Hold
+from doorstep.scoring.domain import activate_model, active_model, register_model
 from doorstep.strategy import domain, queries, snapshot
 from doorstep.strategy.engine.decide import decide
 from doorstep.strategy.engine.featuresql import features_sql
@@ -30,9 +31,14 @@ def batch_rows(as_of: date, strategy) -> dict[str, dict]:
 
 
 def postgres_rows(as_of: date) -> dict[str, dict]:
+    """The in-place features, scored as the nightly run scores them when a model is active."""
     sql = features_sql(as_of, "postgres", sources=snapshot.source_ctes(as_of))
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
+    model = active_model()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE nightly_features ON COMMIT DROP AS {sql}")
+        if model is not None:
+            domain._score_in_postgres(cursor, model)
+        cursor.execute("SELECT * FROM nightly_features")
         names = [c[0] for c in cursor.description]
         return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
 
@@ -72,6 +78,34 @@ def test_a_generated_portfolio_decides_the_same_on_every_path(tmp_path):
     assert assert_all_paths_agree(AS_OF - timedelta(days=45)) > 250
 
 
+@pytest.mark.django_db(transaction=True)
+def test_scores_are_the_same_on_every_path(tmp_path, settings):
+    """With a scoring model active: the same risk score, band and recovery probabilities from
+    DuckDB, PostgreSQL in place and the real-time path, for the accounts in collections only."""
+    from tests.scoring.conftest import tiny_model
+
+    settings.DOORSTEP_SCORING = {**settings.DOORSTEP_SCORING, "model_dir": str(tmp_path / "m")}
+    at = datetime(2026, 11, 20, tzinfo=UTC)
+    row = register_model(tiny_model(), data="test", data_sha256="", metrics={}, by="t", at=at)
+    activate_model(row.version, by="t", at=at)
+    generate_portfolio(tmp_path, accounts=300, seed=12, as_of=AS_OF - timedelta(days=1))
+    import_portfolio(tmp_path)
+    assess_charges(AS_OF)
+
+    assert assert_all_paths_agree(AS_OF) > 250
+    batch = batch_rows(AS_OF, domain.compiled(domain.active_version()))
+    scored = [r for r in batch.values() if r["risk_score"] is not None]
+    assert scored
+    assert all(r["dpd"] > 0 for r in scored)
+    assert len(scored) == sum(1 for r in batch.values() if r["dpd"] > 0)
+    assert {r["risk_band"] for r in scored} <= {"low", "medium", "high"}
+    assert all(
+        r["p_recover_without_visit"] == 1 - r["risk_score"]
+        and r["p_recover_with_visit"] >= r["p_recover_without_visit"]
+        for r in scored
+    )
+
+
 CHANNELS = ["sms", "app", "call", "call", "visit"]
 OUTCOMES = ["delivered", "reached", "no_answer", "unreachable", "wrong_number", "refused",
             "promise_to_pay"]  # fmt: skip
@@ -103,6 +137,8 @@ def account_specs(draw):
                 max_size=6,
             )
         ),
+        # An arrangement's hold (opened by the arrangements app, never imported): days ago.
+        "arrangement": draw(st.none() | st.integers(0, 40)),
         "holds": draw(
             st.lists(
                 st.tuples(
@@ -153,6 +189,10 @@ def test_edge_cases_decide_the_same_on_every_path(tmp_path, specs):
             if until is None or until >= AS_OF - timedelta(days=since_ago):
                 p.hold(account_id, kind, since_days_ago=since_ago, until=until)
     import_portfolio(p.write(tmp_path / f"e{example}"))
+    for n, spec in enumerate(specs):
+        if spec["arrangement"] is not None:
+            since = AS_OF - timedelta(days=spec["arrangement"])
+            Hold.objects.create(account_id=f"E{example}-{n}", kind="arrangement", since=since)
     assess_charges(AS_OF)
 
     assert_all_paths_agree(AS_OF)

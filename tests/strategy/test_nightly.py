@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Permission, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -221,6 +222,8 @@ def staff_token(*codenames: str) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
+# The API re-decides the account as of now: the morning after the run, not the real date.
+@time_machine.travel(datetime(2026, 11, 21, 1, tzinfo=UTC), tick=True)
 def test_a_dispute_suspends_the_account_and_cancels_its_actions_at_once(tmp_path, client):
     small_portfolio(tmp_path)
     domain.run_nightly(AS_OF, by="test")
@@ -249,6 +252,7 @@ def test_a_dispute_suspends_the_account_and_cancels_its_actions_at_once(tmp_path
 
 
 @pytest.mark.django_db(transaction=True)
+@time_machine.travel(datetime(2026, 11, 21, 2, 5, tzinfo=UTC), tick=True)  # 10:05 in Shenzhen
 def test_a_wrong_number_on_an_unreached_account_makes_it_lost_and_proposes_a_visit(
     tmp_path, client
 ):

@@ -94,6 +94,10 @@ def test_from_proposal_to_a_kept_promise(field):
         ptp_amount_cents=200000, ptp_date=date(2026, 11, 18),
     )  # fmt: skip
     assert visit.state == VisitState.FOLLOW_UP
+    # While the promise is followed, the strategy's proposals for the account wait.
+    again = domain.Proposal("V1", None, {"rules": ["home_visit.dpd_90"]}, 100, 300000)
+    assert domain.propose_visits([again], as_of=VISIT_DAY, by="nightly",
+                                 at=local(VISIT_DAY, 23)) == []  # fmt: skip
     contact = Contact.objects.get(account_id="V1", channel="visit")
     assert (contact.outcome, contact.ptp_amount_cents, contact.permit_id) == (
         "promise_to_pay", 200000, visit.permit_id,

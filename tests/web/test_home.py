@@ -78,7 +78,7 @@ def test_role_permissions_for_posting_payments():
     assert User.objects.get(username="strategy_manager").has_perm("ledger.post_payment") is False
     assert User.objects.get(username="strategy_manager").has_perm("ledger.view_account") is True
     posters = {user.username for user in User.objects.all() if user.has_perm("ledger.post_payment")}
-    assert posters == {"phone_collector", "admin"}
+    assert posters == {"phone_collector", "collections_supervisor", "admin"}
 
 
 @pytest.mark.django_db

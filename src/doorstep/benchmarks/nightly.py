@@ -9,6 +9,8 @@ own transaction and timed. `--engine duckdb` runs on SQLite (the embedded defaul
 postgres` runs in place on the PostgreSQL that DATABASE_URL names. `--check` also compares every
 account's features and decision three ways (DuckDB, the Python twin and, on PostgreSQL, the
 in-place SQL) and counts the mismatches: run it at a few thousand accounts, not a million.
+`--score` trains and activates the collection score on the public UCI table first (so the night
+has its `score` phase; nothing when the table is absent) and then times scoring 1,000,000 rows.
 """
 
 import argparse
@@ -51,6 +53,12 @@ def add_arguments(parser) -> None:
         "--check", action="store_true", help="also count SQL/Python and engine mismatches"
     )
     parser.add_argument("--reload", action="store_true", help="import again, ignoring the cache")
+    parser.add_argument(
+        "--score",
+        action="store_true",
+        help="train and activate the collection score on the public table first, and time "
+        "scoring 1,000,000 rows alone",
+    )
     parser.add_argument("--worker", choices=["load", "measure"], help=argparse.SUPPRESS)
     parser.add_argument("--portfolio", type=Path, help=argparse.SUPPRESS)
 
@@ -64,6 +72,7 @@ def run(options: dict, out) -> dict:
     directory = generated_portfolio(accounts, seed, "csv", out, {})
     measure = ["nightly", "--worker", "measure", "--engine", engine, "--seed", str(seed)]
     measure += ["--sample", str(options["sample"])] + (["--check"] if options["check"] else [])
+    measure += ["--score"] if options["score"] else []
     if engine == "duckdb":
         figures = _on_sqlite(accounts, seed, directory, options["reload"], measure, out)
     else:
@@ -142,6 +151,13 @@ def _describe(f: dict) -> str:
         f"{f['accounts_per_s']:,.0f} accounts/s ({phases}); re-evaluating one account: "
         f"p50 {f['single_account_p50_ms']:.1f} ms, p99 {f['single_account_p99_ms']:.1f} ms "
         f"over {f['single_account_samples']:,}; peak memory {f['peak_rss_mb']:,} MB"
+        + (
+            f"; scoring {f['scoring']['rows']:,} rows: predict "
+            f"{f['scoring']['predict_rows_per_s']:,} rows/s, whole step "
+            f"{f['scoring']['step_rows_per_s']:,} rows/s ({f['scoring']['threads']} threads)"
+            if "scoring" in f
+            else ""
+        )
     )
 
 
@@ -191,6 +207,7 @@ def _measure(options: dict) -> dict:
     call_command("migrate", interactive=False, verbosity=0)
     for template in draft_default_templates(by="bench-writer"):
         review_template(template.pk, by="bench-compliance", approve=True)
+    model = _activate_public_model() if options["score"] else None
     phases = _Phases()
     logger = logging.getLogger(domain.__name__)
     logger.addHandler(phases)
@@ -223,9 +240,60 @@ def _measure(options: dict) -> dict:
         "stages": result.stages,
         "peak_rss_mb": nightly_rss,
     }
+    if model is not None:
+        figures["scoring"] = _scoring_throughput(model)
     if options["check"]:
         figures["mismatches"] = _mismatches(options["engine"])
     return figures
+
+
+SCORING_ROWS = 1_000_000
+
+
+def _activate_public_model():
+    """Train the shipped recipe on the public table (when ../shared has it) and activate it, so
+    that the night scores its accounts in collections. None without the table."""
+    from django.utils import timezone
+
+    from doorstep.scoring import domain as scoring
+
+    if not scoring.public_csv().exists():
+        return None
+    row = scoring.train_public_model(scoring.public_csv(), by="bench", at=timezone.now())
+    return scoring.activate_model(row.version, by="bench", at=timezone.now())
+
+
+def _scoring_throughput(row) -> dict:
+    """Rows per second of the score alone on 1,000,000 accounts (the public table's inputs
+    repeated): the booster's predict, and the whole step (features, predict, bands, recovery)."""
+    import numpy as np
+    from django.conf import settings
+
+    from doorstep.scoring import domain as scoring
+    from doorstep.scoring.engine import features
+
+    public = scoring.read_public_data(scoring.public_csv())
+    repeat = -(-SCORING_ROWS // len(public.labels))
+    inputs = {k: np.tile(v, repeat)[:SCORING_ROWS] for k, v in public.inputs.items()}
+    model = scoring.load_model(row)
+    threads = settings.DOORSTEP_SCORING["threads"]
+    started = time.perf_counter()
+    matrix = features.model_matrix(inputs)
+    matrix_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    model.predict(matrix, threads=threads)
+    predict_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    scoring.score_inputs(row, inputs)
+    step_seconds = time.perf_counter() - started
+    return {
+        "model": row.version,
+        "rows": SCORING_ROWS,
+        "threads": threads,
+        "features_seconds": round(matrix_seconds, 3),
+        "predict_rows_per_s": round(SCORING_ROWS / predict_seconds),
+        "step_rows_per_s": round(SCORING_ROWS / step_seconds),
+    }
 
 
 def _peak_rss_mb() -> int:
@@ -238,9 +306,10 @@ DECISION_FIELDS = ("stage", "previous_stage", "triggers", "blocked_by", "reasons
 def _mismatches(engine: str) -> dict:
     """Every account's features and decision: DuckDB against the Python twin and, on PostgreSQL,
     against the in-place SQL. Counts the accounts that differ in anything (first few printed)."""
-    from django.db import connection
+    from django.db import connection, transaction
 
     from doorstep.ledger.models import Account
+    from doorstep.scoring.domain import active_model
     from doorstep.strategy import domain, queries, snapshot
     from doorstep.strategy.engine.decide import decide, decisions_sql
     from doorstep.strategy.engine.featuresql import features_sql
@@ -266,9 +335,15 @@ def _mismatches(engine: str) -> dict:
         counts["postgres"] = 0
         sql = decisions_sql(strategy, "features", "postgres")
         features = features_sql(AS_OF, "postgres", sources=snapshot.source_ctes(AS_OF))
-        with connection.cursor() as cursor:
+        model = active_model()
+        with transaction.atomic(), connection.cursor() as cursor:
+            # As the night does it: the features in a temp table, scored when a model is active.
+            cursor.execute(f"CREATE TEMP TABLE nightly_features ON COMMIT DROP AS {features}")
+            if model is not None:
+                domain._score_in_postgres(cursor, model)
             cursor.execute(
-                f"WITH features AS ({features}) SELECT * FROM ({sql}) d ORDER BY account_id"  # noqa: S608
+                f"SELECT * FROM ({sql.replace('FROM features f', 'FROM nightly_features f')}) d "  # noqa: S608
+                "ORDER BY account_id"
             )
             names = [c.name for c in cursor.description]
             in_place = {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ComplianceConfig(AppConfig):
     name = "doorstep.compliance"
-    verbose_name = "Compliance"
+    verbose_name = _("Compliance")

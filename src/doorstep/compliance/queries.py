@@ -14,6 +14,7 @@ from doorstep.contact.enums import MessageStatus
 from doorstep.contact.models import Contact, Permit, Template, TemplateStatus, ThirdPartyContact
 from doorstep.ledger.enums import AccountStatus
 from doorstep.ledger.models import Account, Hold
+from doorstep.placements.models import Placement
 
 # Caps look back at most this far (the longest window in the shipped packs is 30 days).
 LOOKBACK = timedelta(days=32)
@@ -81,8 +82,12 @@ def context_for(action: Action, account: Account, *, now=None, visit=None) -> Co
                 is_employer=found.relation == "employer",
                 employer_objected=found.employer_objected,
             )
+    placement = (
+        Placement.objects.filter(open_on_day, account=account).values_list("agency_id", flat=True)
+    ).first()
     return Context(
         time_zone=zone,
+        placed_with=placement,
         settled=account.status == AccountStatus.SETTLED or account.balance_cents <= 0,
         holds=holds,
         ceased=ceased,
@@ -104,6 +109,9 @@ def bulk_context(*, since, now) -> dict:
     holds = Hold.objects.filter(Q(until__isnull=True) | Q(until__gte=day)).values_list(
         "account_id", "kind", "since", "until"
     )
+    placed = Placement.objects.filter(Q(until__isnull=True) | Q(until__gte=day)).values_list(
+        "account_id", "since", "until"
+    )
     ceased = CeaseRequest.objects.filter(Q(until__isnull=True) | Q(until__gte=day)).values_list(
         "borrower_id", "channel", "since", "until"
     )
@@ -116,6 +124,12 @@ def bulk_context(*, since, now) -> dict:
         "id", "supplied_by", "relation", "employer_objected"
     )
     return {
+        "placements": pa.Table.from_pylist(
+            [{"account_id": a, "since": s, "until": u} for a, s, u in placed],
+            pa.schema(
+                [("account_id", pa.string()), ("since", pa.date32()), ("until", pa.date32())]
+            ),
+        ),
         "holds": pa.Table.from_pylist(
             [{"account_id": a, "kind": k, "since": s, "until": u} for a, k, s, u in holds],
             pa.schema(

@@ -456,3 +456,38 @@ def record_receipt(provider_id: str, *, delivered: bool, at: datetime, by: str =
             data={"contact": contact.pk, "from": contact.outcome, "to": outcome},
         )
         return message
+
+
+# Backends that pass the permit id to the provider as its idempotency key: asking again after a
+# crash cannot send twice. Anything else (SMTP) is not retried; its message is failed for a person.
+IDEMPOTENT_BACKENDS = (channels.HttpSmsBackend, channels.HttpPushBackend, channels.OutboxBackend)
+
+
+def resend_stuck(*, older_than: timedelta, now: datetime, backends=None) -> dict[str, int]:
+    """Messages left `sending` by a crash between marking and the provider's answer. Within the
+    permit's window and on an idempotent backend, the provider is asked again with the same
+    reference (it answers with the first send's result, or sends it now); otherwise the message
+    is failed with why, for a person to check with the provider. Returns counts."""
+    counts = {"sent": 0, "failed": 0}
+    chosen: dict[str, object] = dict(backends or {})
+    stuck = OutboundMessage.objects.filter(
+        status=MessageStatus.SENDING, sending_at__lt=now - older_than
+    ).select_related("permit", "account__borrower")
+    for message in stuck:
+        backend = chosen.get(message.channel) or chosen.setdefault(
+            message.channel, channels.backend_for(message.channel)
+        )
+        if now > message.permit.valid_until or not isinstance(backend, IDEMPOTENT_BACKENDS):
+            result = channels.SendResult(
+                False,
+                error="stuck while being sent; not retried (permit expired or provider not "
+                f"idempotent): check with the provider under reference {message.permit_id}",
+            )
+        else:
+            _field, _masked, to = _recipient(message.account.borrower, message.channel)
+            try:
+                result = backend.send(to, message.text, reference=message.permit_id)
+            except Exception as exc:  # a provider bug is a failed send, not a crash
+                result = channels.SendResult(False, error=f"{type(exc).__name__}: {exc}"[:500])
+        counts[_mark_result(message, result, at=now)] += 1
+    return counts

@@ -9,11 +9,18 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from doorstep.audit.domain import record
+from doorstep.ledger.engine.positions import CHARGE_KINDS
 from doorstep.ledger.enums import AccountStatus, EntryKind, EntrySource, HoldKind
-from doorstep.ledger.errors import HoldRejected, IdempotencyConflict, PaymentRejected
+from doorstep.ledger.errors import (
+    HoldRejected,
+    IdempotencyConflict,
+    PaymentRejected,
+    WaiverRejected,
+)
 from doorstep.ledger.models import Account, Hold, IdempotencyRecord, LedgerEntry
 from doorstep.ledger.queries import days_before_as_of_sql
 from doorstep.money import yuan
@@ -352,6 +359,8 @@ class ChargesPosted:
 def assess_charges(as_of: date, *, by: str = "system", at: datetime | None = None) -> ChargesPosted:
     """Post the day's late fees and penalty interest for every account, set-based.
 
+    No charge accrues on an account while a repayment arrangement is being kept (an open
+    `arrangement` hold): the arrangement's figures are what the borrower agreed to pay.
     Late fee (滞纳金): once per instalment, when it is unpaid more than the product's grace days
     after its due date. Penalty interest (罚息): for the day `as_of`, the product's daily rate on
     each overdue instalment's unpaid principal (principal is paid last within an instalment, so it
@@ -418,6 +427,9 @@ WHERE {days} > CASE u.product {grace_case} END
   AND CASE u.product {fee_case} END > 0
   AND NOT EXISTS (SELECT 1 FROM ledger_ledgerentry e
                   WHERE e.instalment_id = u.id AND e.kind = 'late_fee' AND e.reverses_id IS NULL)
+  AND NOT EXISTS (SELECT 1 FROM ledger_hold h
+                  WHERE h.account_id = u.account_id AND h.kind = 'arrangement'
+                    AND h.since <= %(as_of)s AND (h.until IS NULL OR h.until >= %(as_of)s))
 """
     # PostgreSQL's SUM(bigint) is numeric: cast back so the division below is an integer one.
     principal_unpaid = (
@@ -434,6 +446,9 @@ WHERE {penalty} > 0
   AND NOT EXISTS (SELECT 1 FROM ledger_ledgerentry e
                   WHERE e.instalment_id = u.id AND e.kind = 'penalty_interest'
                     AND e.effective_on = %(as_of)s AND e.reverses_id IS NULL)
+  AND NOT EXISTS (SELECT 1 FROM ledger_hold h
+                  WHERE h.account_id = u.account_id AND h.kind = 'arrangement'
+                    AND h.since <= %(as_of)s AND (h.until IS NULL OR h.until >= %(as_of)s))
 """
     with transaction.atomic(), connection.cursor() as cursor:
         # Penalty first, on the day's unpaid principal before today's late fee is added.
@@ -491,3 +506,86 @@ def place_hold(
             data={"hold": hold.pk, "kind": kind, "since": since, "until": until},
         )
         return hold
+
+
+def release_hold(hold: Hold, *, until: date, by: str, reason: str) -> Hold:
+    """Close an open hold: it stays open through `until` and not after. Side effects: the hold's
+    `until`; an audit entry (hold.released). Releasing a closed hold is refused (HoldRejected)."""
+    with transaction.atomic():
+        hold = Hold.objects.select_for_update().get(pk=hold.pk)
+        if hold.until is not None and hold.until <= until:
+            raise HoldRejected("this hold is already closed", code="hold.closed")
+        # The constraint wants until >= since: a hold released on its first day held that day.
+        until = max(until, hold.since)
+        hold.until = until
+        hold.save(update_fields=["until"])
+        record(
+            "hold.released",
+            actor=by,
+            obj=hold.account,
+            data={"hold": hold.pk, "kind": hold.kind, "until": until, "reason": reason},
+        )
+        return hold
+
+
+def waivable_cents(account: Account) -> int:
+    """Late fees and penalty interest charged and not yet waived: what a hardship waiver may
+    cover. A waiver never touches principal, interest or fees of the contract."""
+    totals = dict(
+        LedgerEntry.objects.filter(account=account, kind__in=[*CHARGE_KINDS, EntryKind.WAIVER])
+        .values_list("kind")
+        .annotate(total=Sum("amount_cents"))
+    )
+    charged = sum(totals.get(kind, 0) for kind in CHARGE_KINDS)
+    return max(charged - totals.get(EntryKind.WAIVER, 0), 0)
+
+
+def post_waiver(
+    account_id: str, *, amount_cents: int, by: str, reference: str, note: str, at: datetime
+) -> LedgerEntry:
+    """Waive late fees and penalty interest (documented hardship, DOMAIN §6). Side effects: a
+    waiver entry (a credit, allocated like money received); the account settled when nothing is
+    left; an audit entry (waiver.posted). Raises WaiverRejected."""
+    with transaction.atomic():
+        account = (
+            Account.objects.select_for_update()
+            .select_related("borrower__region")
+            .filter(pk=account_id)
+            .first()
+        )
+        if account is None or account.status == AccountStatus.SETTLED:
+            raise WaiverRejected(f"account {account_id} is not open", code="waiver.account")
+        if amount_cents <= 0:
+            raise WaiverRejected("a waiver must be positive", code="waiver.not_positive")
+        if amount_cents > waivable_cents(account):
+            raise WaiverRejected(
+                f"only {yuan(waivable_cents(account))} of charges is left to waive",
+                code="waiver.too_much",
+            )
+        entry = LedgerEntry.objects.create(
+            account=account,
+            kind=EntryKind.WAIVER,
+            amount_cents=amount_cents,
+            effective_on=local_date(account, at),
+            occurred_at=at,
+            reference=reference,
+            source=EntrySource.STAFF,
+            recorded_by=by,
+            recorded_at=at,
+            note=note,
+        )
+        account.credited_cents += amount_cents
+        update = ["credited_cents"]
+        if account.balance_cents <= 0:
+            account.status = AccountStatus.SETTLED
+            account.settled_on = entry.effective_on
+            update += ["status", "settled_on"]
+        account.save(update_fields=update)
+        record(
+            "waiver.posted",
+            actor=by,
+            obj=account,
+            at=at,
+            data={"entry": entry.pk, "amount_cents": amount_cents, "reference": reference},
+        )
+        return entry

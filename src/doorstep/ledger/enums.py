@@ -75,6 +75,8 @@ class HoldKind(models.TextChoices):
     DECEASED = "deceased", _("Deceased")
     BANKRUPTCY = "bankruptcy", _("Bankruptcy")
     LEGAL_ACTION = "legal_action", _("Legal action under way")
+    # Opened and closed by the arrangements app: escalation holds while an arrangement is kept.
+    ARRANGEMENT = "arrangement", _("Repayment arrangement being kept")
 
 
 class Language(models.TextChoices):

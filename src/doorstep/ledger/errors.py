@@ -18,3 +18,7 @@ class IdempotencyConflict(LedgerError):
 
 class HoldRejected(LedgerError):
     """A hold that cannot be placed (unknown account or kind, dates out of order, duplicate)."""
+
+
+class WaiverRejected(LedgerError):
+    """A waiver that cannot be posted (settled account, more than the charges left to waive)."""

@@ -6,6 +6,7 @@ document's language; money is integer cents; times are the borrower's local time
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time
 from typing import Literal
@@ -34,6 +35,31 @@ def _tuples(instance) -> None:
 def _language(language: str) -> None:
     if language not in LANGUAGES:
         raise LetterInvalid(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+
+
+def _filled(instance, *names: str) -> None:
+    for name in names:
+        value = getattr(instance, name)
+        if not isinstance(value, str) or not value.strip():
+            raise LetterInvalid(f"{name} must not be empty")
+
+
+def _amount(name: str, value: object, *, positive: bool = False) -> None:
+    """Integer cents (a bool is no amount), at least zero, or above it when `positive`."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise LetterInvalid(f"{name} must be integer cents, not {value!r}")
+    if value < 0 or (positive and value == 0):
+        raise LetterInvalid(f"{name} must be {'above' if positive else 'at least'} zero")
+
+
+def _aware(name: str, moment: datetime) -> None:
+    if not isinstance(moment, datetime) or moment.utcoffset() is None:
+        raise LetterInvalid(f"{name} must carry its time zone")
+
+
+def _web_address(name: str, url: str) -> None:
+    if not url.startswith(("https://", "http://")):
+        raise LetterInvalid(f"{name} must be an http(s) address: the borrower types or scans it")
 
 
 @dataclass(frozen=True)
@@ -92,10 +118,7 @@ class VisitNotice:
                 "0 < overdue ≤ outstanding: a notice goes only to an overdue account"
             )
         for name in ("verify_url", "respond_url", "pay_url"):
-            if not getattr(self, name).startswith(("https://", "http://")):
-                raise LetterInvalid(
-                    f"{name} must be an http(s) address: the borrower types or scans it"
-                )
+            _web_address(name, getattr(self, name))
 
 
 @dataclass(frozen=True)
@@ -187,4 +210,165 @@ class CaseFile:
         }
 
 
-Document = VisitNotice | CaseFile
+_SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
+
+
+@dataclass(frozen=True)
+class SettlementCertificate:
+    """结清证明: issued to the borrower once the account is paid off (DOMAIN §7): as of
+    settled_on everything owed under the account is repaid (waivers included), no balance remains
+    and the lender has no further claim under it; with guidance on the credit report (征信).
+
+    Anyone can check the certificate at verify_url (printed and as a QR code); fingerprint is the
+    sha256 of the certificate's facts, computed by the caller, printed so that a paper copy can be
+    compared with what the verify page shows."""
+
+    reference: str
+    language: Language
+    lender_name: str
+    lender_phone: str
+    issued_on: date
+    borrower_name: str
+    masked_national_id: str
+    account_id: str
+    product_label: str
+    opened_on: date
+    principal_cents: int
+    settled_on: date
+    total_paid_cents: int
+    total_waived_cents: int
+    verify_url: str
+    fingerprint: str
+
+    def __post_init__(self) -> None:
+        _language(self.language)
+        _filled(
+            self,
+            "reference",
+            "lender_name",
+            "lender_phone",
+            "borrower_name",
+            "masked_national_id",
+            "account_id",
+            "product_label",
+        )
+        if "*" not in self.masked_national_id:
+            raise LetterInvalid(
+                "masked_national_id must be masked (1101**********1234): the certificate is "
+                "printed and shared"
+            )
+        if self.settled_on < self.opened_on:
+            raise LetterInvalid("settled_on must not be before opened_on")
+        if self.issued_on < self.settled_on:
+            raise LetterInvalid("issued_on must not be before settled_on")
+        _amount("principal_cents", self.principal_cents, positive=True)
+        _amount("total_paid_cents", self.total_paid_cents)
+        _amount("total_waived_cents", self.total_waived_cents)
+        # No check that paid + waived covers the principal: a portfolio imported part-way through
+        # its life holds only the payments since, and the ledger, not the letter, says settled.
+        _web_address("verify_url", self.verify_url)
+        if not isinstance(self.fingerprint, str) or not _SHA256_HEX.fullmatch(self.fingerprint):
+            raise LetterInvalid("fingerprint must be 64 hex characters (a sha256 hex digest)")
+
+
+RECORD_KINDS = (
+    "payment",
+    "charge",
+    "waiver",
+    "message",
+    "call",
+    "visit",
+    "letter",
+    "promise",
+    "arrangement",
+    "complaint",
+    "dispute",
+    "hold",
+)
+
+
+@dataclass(frozen=True)
+class RecordEvent:
+    """One thing that happened on the account. `at` is already in the borrower's local time;
+    title and detail are already in the record's language; detail is one line, may be empty."""
+
+    at: datetime
+    kind: str
+    title: str
+    detail: str
+    amount_cents: int | None = None
+
+    def __post_init__(self) -> None:
+        _aware("at", self.at)
+        if self.kind not in RECORD_KINDS:
+            raise LetterInvalid(f"kind must be one of {', '.join(RECORD_KINDS)}, not {self.kind!r}")
+        _filled(self, "title")
+        if self.amount_cents is not None and (
+            not isinstance(self.amount_cents, int) or isinstance(self.amount_cents, bool)
+        ):
+            raise LetterInvalid(
+                f"amount_cents must be integer cents or None, not {self.amount_cents!r}"
+            )
+
+
+@dataclass(frozen=True)
+class BorrowerRecord:
+    """账户往来记录: everything recorded on one account (payments, charges, waivers, every
+    contact, promises, arrangements, complaints, disputes, holds), oldest first, for the borrower
+    to download from the portal (DOMAIN §7). The figures are as at generated_at; the phone number
+    comes masked."""
+
+    reference: str
+    language: Language
+    lender_name: str
+    lender_phone: str
+    generated_at: datetime
+    borrower_name: str
+    masked_phone: str
+    account_id: str
+    product_label: str
+    opened_on: date
+    principal_cents: int
+    overdue_cents: int
+    outstanding_cents: int
+    dpd: int
+    stage_label: str
+    events: tuple[RecordEvent, ...]
+
+    def __post_init__(self) -> None:
+        _tuples(self)
+        _language(self.language)
+        _filled(
+            self,
+            "reference",
+            "lender_name",
+            "lender_phone",
+            "borrower_name",
+            "account_id",
+            "product_label",
+            "stage_label",
+        )
+        _aware("generated_at", self.generated_at)
+        if "*" not in self.masked_phone:
+            raise LetterInvalid("masked_phone must be masked (138****5678): the record is printed")
+        _amount("principal_cents", self.principal_cents, positive=True)
+        _amount("overdue_cents", self.overdue_cents)
+        _amount("outstanding_cents", self.outstanding_cents)
+        if self.overdue_cents > self.outstanding_cents:
+            raise LetterInvalid("overdue_cents must not exceed outstanding_cents")
+        if not isinstance(self.dpd, int) or isinstance(self.dpd, bool) or self.dpd < 0:
+            raise LetterInvalid(
+                f"dpd must be a whole number of days, at least zero, not {self.dpd!r}"
+            )
+        for index, event in enumerate(self.events):
+            if not isinstance(event, RecordEvent):
+                raise LetterInvalid(f"events[{index}] must be a RecordEvent")
+            if index and event.at < self.events[index - 1].at:
+                raise LetterInvalid(
+                    f"events must be in time order, oldest first: events[{index}] "
+                    f"({event.at.isoformat()}) is before events[{index - 1}] "
+                    f"({self.events[index - 1].at.isoformat()})"
+                )
+
+
+Document = VisitNotice | CaseFile | SettlementCertificate | BorrowerRecord

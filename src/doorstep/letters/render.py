@@ -6,6 +6,7 @@ called from (a view, a task, a management command)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from functools import cache
 from pathlib import Path
@@ -13,9 +14,17 @@ from pathlib import Path
 import segno
 from django.template import Context, Engine
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
-from doorstep.letters.documents import VISIT_HOURS, CaseFile, Document, Language, VisitNotice
+from doorstep.letters.documents import (
+    VISIT_HOURS,
+    BorrowerRecord,
+    CaseFile,
+    Document,
+    Language,
+    SettlementCertificate,
+    VisitNotice,
+)
 from doorstep.letters.texts import TEXTS
 from doorstep.money import yuan_display
 
@@ -48,6 +57,10 @@ def render_html(document: Document) -> str:
         name, context = "letters/visit_notice.html", {"notice": _notice(document)}
     elif isinstance(document, CaseFile):
         name, context = "letters/case_file.html", _case_file(document)
+    elif isinstance(document, SettlementCertificate):
+        name, context = "letters/settlement_certificate.html", _certificate(document)
+    elif isinstance(document, BorrowerRecord):
+        name, context = "letters/borrower_record.html", _record(document)
     else:
         raise TypeError(f"no layout for {type(document).__name__}")
     return _engine().get_template(name).render(Context(context))
@@ -220,3 +233,89 @@ def _notice_summary(notice: VisitNotice, language: Language) -> dict[str, object
         "respond_by": _long_date(notice.respond_by, language),
         "visitors": notice.visitors,
     }
+
+
+def _certificate(cert: SettlementCertificate) -> dict[str, object]:
+    language = cert.language
+    values: dict[str, object] = {
+        # A reference breaks at its hyphens otherwise, and a reader types it into the verify page.
+        "reference": format_html('<span class="nowrap">{}</span>', cert.reference),
+        "lender": cert.lender_name,
+        "phone": cert.lender_phone,
+        "borrower": cert.borrower_name,
+        "national_id": cert.masked_national_id,
+        "account": cert.account_id,
+        "product": cert.product_label,
+        "opened": _long_date(cert.opened_on, language),
+        "settled": _long_date(cert.settled_on, language),
+        "issued": _long_date(cert.issued_on, language),
+        "principal": yuan_display(cert.principal_cents),
+        "waived": yuan_display(cert.total_waived_cents),
+        "verify_url": _link(cert.verify_url),
+    }
+    return {
+        "document": cert,
+        "lang": LANGUAGE_TAGS[language],
+        "t": _Texts(language, values),
+        "v": values,
+        "figures": {
+            "principal": yuan_display(cert.principal_cents),
+            "paid": yuan_display(cert.total_paid_cents),
+            "waived": yuan_display(cert.total_waived_cents),
+            "balance": yuan_display(0),
+        },
+        # Eight groups of eight: a reader compares a printed copy group by group.
+        "fingerprint": " ".join(cert.fingerprint[i : i + 8] for i in range(0, 64, 8)),
+        "qr": _qr_data_uri(cert.verify_url),
+    }
+
+
+def _record(record: BorrowerRecord) -> dict[str, object]:
+    language = record.language
+    texts = TEXTS[language]
+    values: dict[str, object] = {
+        "reference": record.reference,
+        "lender": record.lender_name,
+        "phone": record.lender_phone,
+        "account": record.account_id,
+        "product": record.product_label,
+        "dpd": record.dpd,
+        "generated": _stamp(record.generated_at),
+        "count": len(record.events),
+    }
+    return {
+        "document": record,
+        "lang": LANGUAGE_TAGS[language],
+        "t": _Texts(language, values),
+        "v": values,
+        "page_counter": _page_counter(texts["page_of"]),
+        "opened_on": _long_date(record.opened_on, language),
+        "figures": {
+            "principal": yuan_display(record.principal_cents),
+            "overdue": yuan_display(record.overdue_cents),
+            "outstanding": yuan_display(record.outstanding_cents),
+        },
+        "events": [
+            {
+                "at": f"{event.at:%Y-%m-%d %H:%M}",
+                "kind": texts[f"kind_{event.kind}"],
+                "title": event.title,
+                "detail": event.detail,
+                "amount": "" if event.amount_cents is None else yuan_display(event.amount_cents),
+            }
+            for event in record.events
+        ],
+    }
+
+
+def _page_counter(text: str) -> SafeString:
+    """'第 {page} 页 / 共 {pages} 页' as a CSS content value: quoted strings around the page
+    counters. The text is ours (texts.py); quotes and backslashes are escaped all the same."""
+    parts = []
+    for piece in re.split(r"({pages?})", text):
+        if piece in ("{page}", "{pages}"):
+            parts.append(f"counter({piece[1:-1]})")
+        elif piece:
+            escaped = piece.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ")
+            parts.append(f'"{escaped}"')
+    return mark_safe(" ".join(parts))  # noqa: S308 - built from our own text, escaped for CSS

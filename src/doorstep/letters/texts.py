@@ -132,6 +132,79 @@ TEXTS: dict[Language, dict[str, str | tuple[str, ...]]] = {
         "signature": "外访人员签字",
         "appendix": "附件：上门核实通知书（发出版本）",
         "case_footer": "外访案件资料 · 编号 {reference} · 内部资料",
+        # The settlement certificate (结清证明).
+        "cert_title": "结清证明",
+        "cert_statement": (
+            "兹证明：{borrower}（身份证号 {national_id}）于{opened}在{lender}办理的{product}"
+            "（账户号 {account}，借款本金 {principal}），截至{settled}，该账户项下的全部应还款项"
+            "均已结清，账户无剩余欠款，{lender}对该账户不再享有任何债权。"
+        ),
+        "national_id": "身份证号（脱敏）",
+        "settled_on": "结清日期",
+        "total_paid": "累计还款",
+        "total_waived": "减免金额",
+        "balance_now": "剩余欠款",
+        "cert_waived": "上述结清含{lender}同意减免的款项 {waived}，该部分无需偿还。",
+        "cert_closing": "特此证明。",
+        "h_credit": "关于您的个人信用报告（征信）",
+        "credit_report": (
+            "{lender}将在下一次定期报送时，向中国人民银行征信中心报送该账户的结清状态，"
+            "通常在结清后一个月左右；账户状态以您信用报告中的显示为准。",
+            "该账户此前如有逾期，已如实报送的逾期记录不会因结清而删除。依照《征信业管理条例》，"
+            "不良信息自不良行为或者事件终止之日起保存 5 年，期满后删除。",
+            "您可以免费查询本人信用报告，每年有两次免费机会：可在中国人民银行征信中心网站"
+            "（www.pbccrc.org.cn）在线查询，也可以到征信中心的分支机构或部分商业银行网点，"
+            "通过柜台或自助查询机查询。",
+            "如您发现信用报告中的信息有误，可以向{lender}（电话 {phone}）或征信中心提出异议。"
+            "收到异议的一方应当自收到之日起 20 日内核查处理，并将结果书面答复您。",
+        ),
+        "h_cert_verify": "核对本证明",
+        "cert_verify": (
+            "任何人都可以核对本证明的真伪：扫描右侧二维码或访问 {verify_url}，"
+            "核对编号 {reference} 和下方的证明指纹是否与网页显示一致。"
+            "如有疑问，请拨打 {phone}。"
+        ),
+        "fingerprint": "证明指纹（SHA-256）",
+        "cert_qr_caption": "扫码核对",
+        "cert_footer": "{lender} · 结清证明 · 编号 {reference}",
+        # The borrower's account record (账户往来记录).
+        "record_title": "账户往来记录",
+        "record_intro": (
+            "本记录列出我们在您的{product}账户（账户号 {account}）上记录的全部往来："
+            "还款、费用、减免，我们与您的每一次联系，以及还款承诺、还款安排、投诉、争议和暂停事项。"
+        ),
+        "record_private": "本记录含有您的个人信息，请妥善保管。",
+        "h_record_account": "一、账户概况",
+        "figures_as_of": "金额截至 {generated}。",
+        "stage": "当前阶段",
+        "h_events": "二、往来明细",
+        "events_note": "时间为您当地时间，按先后顺序排列，共 {count} 条。",
+        "col_time": "时间",
+        "col_kind": "类型",
+        "col_title": "事项",
+        "col_detail": "说明",
+        "col_amount": "金额",
+        "no_events": "该账户暂无往来记录。",
+        "kind_payment": "还款",
+        "kind_charge": "费用",
+        "kind_waiver": "减免",
+        "kind_message": "消息",
+        "kind_call": "电话",
+        "kind_visit": "上门",
+        "kind_letter": "信函",
+        "kind_promise": "还款承诺",
+        "kind_arrangement": "还款安排",
+        "kind_complaint": "投诉",
+        "kind_dispute": "争议",
+        "kind_hold": "暂停",
+        "h_questions": "三、如有疑问",
+        "questions": (
+            "如您对本记录中的任何内容有疑问，认为某项金额或记录有误，或希望投诉，"
+            "请拨打客服电话 {phone}，或登录您下载本记录的借款人服务平台提交。"
+            "我们会登记您的问题，并告诉您处理结果。"
+        ),
+        "record_footer": "{lender} · 账户往来记录 · 编号 {reference}",
+        "page_of": "第 {page} 页 / 共 {pages} 页",
     },
     "en": {
         "notice_title": "Notice of a home verification visit",
@@ -261,5 +334,86 @@ TEXTS: dict[Language, dict[str, str | tuple[str, ...]]] = {
         "signature": "Field agent's signature",
         "appendix": "Attachment: the notice as sent",
         "case_footer": "Visit case file · Ref. {reference} · Internal",
+        "cert_title": "Settlement certificate",
+        "cert_statement": (
+            "This is to certify that as of {settled}, {borrower} (national ID {national_id}) has "
+            "repaid all amounts owed under the {product} opened with {lender} on {opened} "
+            "(account {account}, principal {principal}). No balance remains on the account, and "
+            "{lender} has no further claim under it."
+        ),
+        "national_id": "National ID (masked)",
+        "settled_on": "Settled on",
+        "total_paid": "Total paid",
+        "total_waived": "Waived",
+        "balance_now": "Balance owed",
+        "cert_waived": (
+            "The settlement includes {waived} that {lender} agreed to waive; it does not need to "
+            "be repaid."
+        ),
+        "cert_closing": "",
+        "h_credit": "About your credit report",
+        "credit_report": (
+            "{lender} will report the account as settled to the Credit Reference Center of the "
+            "People's Bank of China in its next regular report, usually within about a month of "
+            "settlement. Your credit report shows the account's status as the Center records it.",
+            "If the account was ever overdue, overdue history that was correctly reported is not "
+            "removed because the account is settled. Under the Regulation on the Administration "
+            "of the Credit Reporting Industry, negative information is kept for 5 years from the "
+            "day the event ended, and then deleted.",
+            "You can check your credit report free of charge twice a year: online on the "
+            "Center's website (www.pbccrc.org.cn), or at one of the Center's branches or a "
+            "participating bank branch, at the counter or a self-service query machine.",
+            "If you find an entry in your credit report that is wrong, you may raise an objection "
+            "with {lender} (on {phone}) or with the Center. Whoever receives it must check it and "
+            "answer you in writing within 20 days of receiving it.",
+        ),
+        "h_cert_verify": "Checking this certificate",
+        "cert_verify": (
+            "Anyone can check that this certificate is genuine: scan the QR code or go to "
+            "{verify_url}, and compare the reference {reference} and the fingerprint below with "
+            "what the page shows. If in doubt, call {phone}."
+        ),
+        "fingerprint": "Fingerprint (SHA-256)",
+        "cert_qr_caption": "Scan to check",
+        "cert_footer": "{lender} · Settlement certificate · Ref. {reference}",
+        "record_title": "Your account record",
+        "record_intro": (
+            "This record lists everything we have recorded on your {product} (account {account}): "
+            "payments, charges and waivers, every time we contacted you, and any promises to pay, "
+            "repayment arrangements, complaints, disputes and holds."
+        ),
+        "record_private": "This record contains your personal information: please keep it safe.",
+        "h_record_account": "1. Your account",
+        "figures_as_of": "Figures as at {generated}.",
+        "stage": "Current stage",
+        "h_events": "2. What happened on the account",
+        "events_note": "Times are your local time, oldest first; {count} entries.",
+        "col_time": "Date and time",
+        "col_kind": "Type",
+        "col_title": "Item",
+        "col_detail": "Details",
+        "col_amount": "Amount",
+        "no_events": "Nothing has been recorded on this account yet.",
+        "kind_payment": "Payment",
+        "kind_charge": "Charge",
+        "kind_waiver": "Waiver",
+        "kind_message": "Message",
+        "kind_call": "Call",
+        "kind_visit": "Visit",
+        "kind_letter": "Letter",
+        "kind_promise": "Promise to pay",
+        "kind_arrangement": "Arrangement",
+        "kind_complaint": "Complaint",
+        "kind_dispute": "Dispute",
+        "kind_hold": "Hold",
+        "h_questions": "3. Questions and complaints",
+        "questions": (
+            "If you have a question about anything in this record, think an amount or an entry is "
+            "wrong, or wish to complain, call us on {phone} or write to us through the online "
+            "portal where you downloaded this record. We will log your question and tell you the "
+            "outcome."
+        ),
+        "record_footer": "{lender} · Account record · Ref. {reference}",
+        "page_of": "Page {page} of {pages}",
     },
 }

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class StrategyConfig(AppConfig):
     name = "doorstep.strategy"
-    verbose_name = "Escalation strategy"
+    verbose_name = _("Escalation strategy")

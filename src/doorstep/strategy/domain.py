@@ -10,11 +10,13 @@ import difflib
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -22,16 +24,24 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from doorstep.arrangements.domain import (
+    close_on_settlement,
+    reminders_due,
+    review_arrangements,
+)
 from doorstep.audit.domain import record
 from doorstep.contact.domain import record_contact
 from doorstep.ledger.domain import PostedPayment, local_date, place_hold, post_payment
+from doorstep.ledger.enums import AccountStatus
 from doorstep.ledger.models import Account
+from doorstep.scoring.domain import active_model, scores_table
+from doorstep.scoring.engine.features import INPUTS as SCORE_INPUTS
 from doorstep.strategy import queries, snapshot
 from doorstep.strategy.engine.actions import actions_sql, due_actions
 from doorstep.strategy.engine.decide import decide, decisions_sql
 from doorstep.strategy.engine.document import Strategy, load_strategy
 from doorstep.strategy.engine.featuresql import features_sql
-from doorstep.strategy.enums import ActionStatus, Engine, RunStatus, Stage
+from doorstep.strategy.enums import ActionKind, ActionStatus, Engine, RunStatus, Stage
 from doorstep.strategy.models import Decision, NightlyRun, PlannedAction, StrategyVersion
 from doorstep.strategy.screening import screen_planned_actions
 from doorstep.visits.domain import Proposal, cancel_open_visits, propose_visits
@@ -41,6 +51,7 @@ from doorstep.visits.models import Visit
 DEFAULT_STRATEGY = Path(__file__).with_name("default.yaml")
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @contextmanager
@@ -137,7 +148,8 @@ class NightlyResult:
 
 DECISION_COLUMNS = (
     "account_id, as_of, stage, previous_stage, triggers, blocked_by, reasons_en, reasons_zh, arm, "
-    "dpd, overdue_cents, outstanding_cents, strategy_id, run_id, engine"
+    "dpd, overdue_cents, outstanding_cents, strategy_id, run_id, engine, model_id, risk_score, "
+    "risk_band"
 )
 
 
@@ -148,7 +160,8 @@ SELECT account_id, DATE '{as_of.isoformat()}' AS as_of, stage, previous_stage, t
        CAST(overdue_cents AS BIGINT) AS overdue_cents,
        CAST(outstanding_cents AS BIGINT) AS outstanding_cents,
        CAST({version_id} AS BIGINT) AS strategy_id, CAST({run_id} AS BIGINT) AS run_id,
-       '{engine}' AS engine
+       '{engine}' AS engine, CAST({_model_id()} AS BIGINT) AS model_id,
+       CAST(risk_score AS DOUBLE PRECISION) AS risk_score, risk_band
 FROM {source}"""
 
 
@@ -189,6 +202,11 @@ def run_nightly(
             as_of=as_of, engine=engine, strategy=version, started_at=timezone.now(), started_by=by
         )
     run_id = run.pk if run else 0
+    arrangements = {}
+    if not dry_run:
+        # Before the snapshot: a broken arrangement's hold closes, so tonight's decision escalates.
+        with _phase("arrangements"):
+            arrangements = review_arrangements(as_of, by=by, at=timezone.now())
     if engine == Engine.POSTGRES:
         accounts, actions, stages = _run_in_postgres(
             as_of, strategy, version.pk, run_id, dry_run, fail_after_writing_decisions
@@ -200,6 +218,8 @@ def run_nightly(
     refused = {}
     visits = {}
     if not dry_run:
+        with _phase("arrangement reminders"):
+            plan_arrangement_reminders(as_of, run_id=run_id or None)
         with _phase("screen"):
             refused = screen_planned_actions(as_of, by=by)
         with _phase("visits"):
@@ -228,6 +248,7 @@ def run_nightly(
                     "stages": stages,
                     "refused": refused,
                     "visits": visits,
+                    "arrangements": arrangements,
                     "decisions": {"rows": rows, "sha256": digest},
                 },
             )
@@ -242,6 +263,33 @@ def run_nightly(
         run_id or None,
         dry_run,
     )
+
+
+def plan_arrangement_reminders(as_of: date, *, run_id: int | None) -> int:
+    """An arrangement's own reminder (the `arrangement` stage plans nothing else): an SMS the day
+    before a payment's date minus DOORSTEP_ARRANGEMENTS["reminder_days"], for accounts decided
+    into that stage tonight. Screened and sent like every planned message."""
+    days = settings.DOORSTEP_ARRANGEMENTS["reminder_days"]
+    due = set(reminders_due(as_of, days_ahead=days))
+    in_stage = Decision.objects.filter(
+        as_of=as_of, stage=Stage.ARRANGEMENT, account_id__in=due
+    ).values_list("account_id", flat=True)
+    created = PlannedAction.objects.bulk_create(
+        [
+            PlannedAction(
+                account_id=account_id,
+                as_of=as_of,
+                stage=Stage.ARRANGEMENT,
+                kind=ActionKind.MESSAGE,
+                channel="sms",
+                template="arrangement_reminder",
+                run_id=run_id,
+            )
+            for account_id in in_stage
+        ],
+        ignore_conflicts=True,
+    )
+    return len(created)
 
 
 def _visit_cancel_reason(stage: str, overdue_cents: int) -> str:
@@ -299,9 +347,38 @@ def duckdb_decisions(as_of: date, strategy: Strategy, tables: dict[str, pa.Table
         db.execute(f"CREATE VIEW {name} AS SELECT {typed} FROM {name}_raw")
     with _phase("features"):
         db.execute(f"CREATE TABLE features AS {features_sql(as_of, 'duckdb')}")
+    model = active_model()
+    if model is not None:
+        with _phase("score"):
+            inputs = db.sql(f"SELECT account_id, {', '.join(SCORE_INPUTS)} FROM features "
+                            f"WHERE {IN_COLLECTIONS}").to_arrow_table()  # fmt: skip
+            db.register("scores", scores_table(model, inputs))
+            db.execute(_set_scores("features", "scores"))
     with _phase("decisions"):
         db.execute(f"CREATE TABLE dec AS {decisions_sql(strategy, 'features', 'duckdb')}")
     return db
+
+
+# The accounts the collection score is for: something is overdue (docs/scoring.md).
+IN_COLLECTIONS = "dpd > 0"
+
+
+def _set_scores(features: str, scores: str) -> str:
+    """Fill the model features of `features` from a scores relation (scoring.domain.scores_table,
+    probabilities as float64 rounded to 6 places, which DECIMAL(9, 6) holds exactly)."""
+    columns = ", ".join(
+        f"{name} = CAST(s.{name} AS DECIMAL(9, 6))"
+        for name in ("risk_score", "p_recover_with_visit", "p_recover_without_visit")
+    )
+    return (
+        f"UPDATE {features} SET {columns}, risk_band = s.risk_band FROM {scores} s "
+        f"WHERE {features}.account_id = s.account_id"
+    )
+
+
+def _model_id() -> str:
+    model = active_model()
+    return str(model.pk) if model is not None else "NULL"
 
 
 def _run_in_duckdb(as_of, strategy, version_id, run_id, dry_run, fail_half_way):
@@ -375,6 +452,10 @@ def _run_in_postgres(as_of, strategy, version_id, run_id, dry_run, fail_half_way
         with _phase("features"):
             cursor.execute(f"CREATE TEMP TABLE nightly_features ON COMMIT DROP AS {features}")
             cursor.execute("ANALYZE nightly_features")  # autovacuum never sees temp tables
+        model = active_model()
+        if model is not None:
+            with _phase("score"):
+                _score_in_postgres(cursor, model)
         with _phase("decisions"):
             cursor.execute(
                 "CREATE TEMP TABLE nightly_dec ON COMMIT DROP AS "
@@ -413,6 +494,33 @@ def _run_in_postgres(as_of, strategy, version_id, run_id, dry_run, fail_half_way
                 cursor.execute(_insert_new_actions("nightly_new"))
             cursor.execute(_cancel_stale_actions(as_of))
     return accounts, actions, stages
+
+
+def _score_in_postgres(cursor, model) -> None:
+    """Score the accounts in collections of nightly_features: their history inputs out, the
+    scores back through COPY into a temp table, one UPDATE."""
+    cursor.execute(
+        f"SELECT account_id, {', '.join(SCORE_INPUTS)} FROM nightly_features WHERE {IN_COLLECTIONS}"
+    )
+    names = [c.name for c in cursor.description]
+    rows = cursor.fetchall()
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+    inputs = pa.table({name: pa.array(values) for name, values in zip(names, columns, strict=True)})
+    if not rows:
+        return
+    scores = scores_table(model, inputs)
+    cursor.execute(
+        "CREATE TEMP TABLE nightly_scores (account_id TEXT PRIMARY KEY, risk_score FLOAT8, "
+        "p_recover_with_visit FLOAT8, p_recover_without_visit FLOAT8, risk_band TEXT) "
+        "ON COMMIT DROP"
+    )
+    order = ("account_id", "risk_score", "p_recover_with_visit", "p_recover_without_visit",
+             "risk_band")  # fmt: skip
+    with cursor.copy(f"COPY nightly_scores ({', '.join(order)}) FROM STDIN") as copy:
+        for row in zip(*(scores.column(name).to_pylist() for name in order), strict=True):
+            copy.write_row(row)
+    cursor.execute(_set_scores("nightly_features", "nightly_scores"))
+    cursor.execute("ANALYZE nightly_features")
 
 
 # --- real time --------------------------------------------------------------------------------
@@ -454,6 +562,9 @@ def reevaluate_account(account: Account | str, *, at: datetime, by: str) -> Deci
             "strategy": version,
             "run": None,
             "engine": Engine.REALTIME,
+            "model": row["model"],
+            "risk_score": None if row["risk_score"] is None else float(row["risk_score"]),
+            "risk_band": row["risk_band"],
         }
         saved, _ = Decision.objects.update_or_create(account=account, as_of=as_of, defaults=fields)
         cancelled = 0
@@ -478,6 +589,11 @@ def reevaluate_account(account: Account | str, *, at: datetime, by: str) -> Deci
                         template=template,
                         defaults={"stage": decision.stage},
                     )
+        arrangements_closed = 0
+        if account.status == AccountStatus.SETTLED:
+            arrangements_closed = close_on_settlement(
+                account.pk, on=account.settled_on or as_of, by=by, at=at
+            )
         visits_cancelled = 0
         if decision.stage != Stage.HOME_VISIT:
             visits_cancelled = cancel_open_visits(
@@ -499,6 +615,7 @@ def reevaluate_account(account: Account | str, *, at: datetime, by: str) -> Deci
                 "to": decision.stage,
                 "cancelled_actions": cancelled,
                 "cancelled_visits": visits_cancelled,
+                "closed_arrangements": arrangements_closed,
                 "strategy": version.label,
             },
         )
@@ -527,6 +644,15 @@ def take_payment(account_id: str, *, at: datetime | None = None, **payment) -> P
         if not posted.replayed:
             reevaluate_account(posted.account, at=at, by=payment["by"])
         return posted
+
+
+def reevaluated(operation: Callable[[], T], account_id: str, *, by: str, at: datetime) -> T:
+    """Run a domain operation that can change an account's stage (an arrangement approved, a
+    complaint filed or answered) and re-evaluate the account, in one transaction."""
+    with transaction.atomic():
+        result = operation()
+        reevaluate_account(account_id, at=at, by=by)
+        return result
 
 
 def record_contact_outcome(account_id: str, *, by: str, at: datetime, **contact) -> Decision:

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from doorstep.ledger.models import Account
+from doorstep.scoring.models import ScoringModel
 from doorstep.strategy.enums import ActionKind, ActionStatus, Engine, RunStatus, Stage
 
 
@@ -79,6 +80,14 @@ class Decision(models.Model):
         NightlyRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     engine = models.CharField(max_length=10, choices=Engine.choices)
+    # The collection score in force when the decision was made (NULL: none was active), and the
+    # account's score and band when it was in collections (docs/scoring.md). A probability
+    # rounded to 6 places, never money.
+    model = models.ForeignKey(
+        ScoringModel, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    risk_score = models.FloatField(null=True, blank=True)
+    risk_band = models.CharField(max_length=8, null=True, blank=True)
 
     class Meta:
         ordering = ["account_id", "-as_of"]

@@ -10,6 +10,7 @@ from doorstep.audit.domain import digest_query
 from doorstep.contact.models import Contact
 from doorstep.ledger.domain import local_date
 from doorstep.ledger.models import Account, Hold, Instalment, LedgerEntry
+from doorstep.scoring.domain import active_model, score_row
 from doorstep.strategy.engine.account import (
     AccountRow,
     ContactRow,
@@ -92,6 +93,11 @@ def account_features_row(account: Account, as_of: date, strategy: Strategy) -> d
         arm_bucket=bucket,
     )
     row["arm"] = strategy.arm_for(bucket)
+    # The collection score, as the nightly run gives it: only for accounts in collections.
+    model = active_model()
+    row["model"] = model
+    if model is not None and row["dpd"] > 0:
+        row.update(score_row(model, row))
     return row
 
 

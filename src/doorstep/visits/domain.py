@@ -31,6 +31,7 @@ from doorstep.ledger.enums import HoldKind
 from doorstep.ledger.models import Hold, Region
 from doorstep.ledger.queries import account_position
 from doorstep.money import yuan
+from doorstep.uploads import UploadRejected, sniff
 from doorstep.visits.engine import routing
 from doorstep.visits.enums import (
     BEFORE_CHECK_IN,
@@ -150,9 +151,10 @@ class Proposal:
 def propose_visits(
     proposals: Iterable[Proposal], *, as_of: date, by: str, at: datetime
 ) -> list[Visit]:
-    """Open a proposed visit for each account that has no open visit, was not turned down by a
-    supervisor in the last 30 days, and is not within the re-proposal embargo after a broken
-    promise from a visit (14 days after the promised date).
+    """Open a proposed visit for each account that has no open visit, no visit whose promise is
+    still being followed, was not turned down by a supervisor in the last 30 days, and is not
+    within the re-proposal embargo after a broken promise from a visit (14 days after the
+    promised date).
     Proposals whose rules are all listed in the auto-approve setting approve themselves. Side
     effects: the Visit and VisitTransition rows; one audit entry for the batch (visit.proposed)
     and one per auto-approval."""
@@ -165,6 +167,9 @@ def propose_visits(
             Visit.objects.filter(account_id__in=wanted)
             .filter(
                 Q(state__in=OPEN_STATES)
+                # A promise from a visit is being followed: no new visit until it is kept or
+                # broken (DOMAIN §5), and after a broken one not for the embargo.
+                | Q(state=VisitState.FOLLOW_UP)
                 | Q(follow_up_result="broken", ptp_date__gt=embargo)
                 | Q(state=VisitState.REJECTED, updated_at__gt=at - timedelta(days=30))
             )
@@ -839,28 +844,15 @@ def record_outcome(
         )
 
 
-ALLOWED_EVIDENCE = {
-    b"\xff\xd8\xff": ("image/jpeg", EvidenceKind.PHOTO),
-    b"\x89PNG\r\n\x1a\n": ("image/png", EvidenceKind.PHOTO),
-    b"%PDF-": ("application/pdf", EvidenceKind.DOCUMENT),
-}
-
-
 def add_evidence(
     visit_id: str, *, agent: FieldAgent, name: str, content: bytes, at: datetime, note: str = ""
 ) -> Evidence:
     """Keep a photo (JPEG, PNG) or document (PDF) taken on the visit, type judged by its first
     bytes, not its name; at most the configured size. Raises VisitError."""
-    limit = _cfg("evidence_max_bytes")
-    if not content or len(content) > limit:
-        raise VisitError(
-            f"a file must be between 1 byte and {limit // (1024 * 1024)} MB", code="evidence.size"
-        )
-    kind = next((v for magic, v in ALLOWED_EVIDENCE.items() if content.startswith(magic)), None)
-    if kind is None:
-        raise VisitError(
-            "only JPEG or PNG photos and PDF documents are accepted", code="evidence.type"
-        )
+    try:
+        sniffed = sniff(content, max_bytes=_cfg("evidence_max_bytes"))
+    except UploadRejected as exc:
+        raise VisitError(exc.message, code=exc.code.replace("upload.", "evidence.")) from exc
     with transaction.atomic():
         visit = (
             Visit.objects.select_for_update(of=("self",)).select_related("team").get(pk=visit_id)
@@ -876,23 +868,29 @@ def add_evidence(
         digest = hashlib.sha256(content).hexdigest()
         item = Evidence(
             visit=visit,
-            kind=kind[1],
-            content_type=kind[0],
+            kind=EvidenceKind(sniffed.kind),
+            content_type=sniffed.content_type,
             size=len(content),
             sha256=digest,
             uploaded_by=agent.credential_no,
             uploaded_at=at,
             note=note[:200],
         )
-        extension = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}[kind[0]]
-        item.file.save(f"{visit.pk}-{digest[:12]}.{extension}", ContentFile(content), save=False)
+        item.file.save(
+            f"{visit.pk}-{digest[:12]}.{sniffed.extension}", ContentFile(content), save=False
+        )
         item.save()
         record(
             "visit.evidence",
             actor=agent.credential_no,
             obj=visit,
             at=at,
-            data={"sha256": digest, "type": kind[0], "bytes": len(content), "name": name[:100]},
+            data={
+                "sha256": digest,
+                "type": sniffed.content_type,
+                "bytes": len(content),
+                "name": name[:100],
+            },
         )
         return item
 

@@ -4,6 +4,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
+from doorstep.ledger.enums import FieldCoverage
+from doorstep.ledger.models import Region
+from doorstep.ledger.privacy import configured_cipher
+from doorstep.placements.models import Agency, Contract, Member
+from doorstep.strategy.models import Decision
 from doorstep.web.roles import ROLES
 
 
@@ -98,3 +103,41 @@ def ensure_demo_field_teams(*, at, regions: int = 3) -> list[str]:
         first.user = user
         first.save(update_fields=["user"])
     return codes
+
+
+def demo_borrower_phones(stages=("reminder", "phone", "home_visit")) -> list[tuple[str, str]]:
+    """One borrower's phone number per stage of the latest decisions, for the demo's sign-in
+    hints. Reads only (decrypts a handful of numbers)."""
+    found = []
+    for stage in stages:
+        decision = (
+            Decision.objects.filter(stage=stage)
+            .select_related("account__borrower")
+            .order_by("-as_of", "account_id")
+            .first()
+        )
+        if decision is not None:
+            phone = configured_cipher().decrypt(decision.account.borrower.phone_encrypted)
+            found.append((stage, phone))
+    return found
+
+
+def ensure_demo_agency(*, at) -> str:
+    """The demo's external agency: a contract for every region the lender covers through an
+    agency, valid a year from today, and the `agency` login as its member."""
+    agency, _ = Agency.objects.get_or_create(code="AG01", defaults={"name": "星河资产管理（演示）"})
+    today = at.date()
+    contract, created = Contract.objects.get_or_create(
+        reference="AG01-DEMO",
+        defaults={
+            "agency": agency,
+            "valid_from": today,
+            "valid_until": today.replace(year=today.year + 1),
+        },
+    )
+    if created:
+        contract.regions.set(Region.objects.filter(field_coverage=FieldCoverage.AGENCY))
+    user = get_user_model().objects.filter(username="agency").first()
+    if user is not None:
+        Member.objects.get_or_create(user=user, defaults={"agency": agency})
+    return agency.pk

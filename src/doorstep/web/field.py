@@ -2,21 +2,26 @@
 a slow connection), the supervisor's review of proposals, and the two pages a borrower reaches
 from a notice: the answer page and the credential check. Thin: parse, call visits.domain, render."""
 
+from dataclasses import replace
 from datetime import date, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 import segno
 from django.conf import settings
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from doorstep.access import staff_permission
 from doorstep.ledger.domain import local_date
 from doorstep.money import cents
+from doorstep.strategy.domain import reevaluated
 from doorstep.visits import domain
-from doorstep.visits.enums import Outcome, VisitState
+from doorstep.visits import letters as visit_letters
+from doorstep.visits.enums import OPEN_STATES, Outcome, VisitState
 from doorstep.visits.errors import VisitError
 from doorstep.visits.models import FieldAgent, Visit
 
@@ -77,6 +82,16 @@ def agent_visit(request, visit_id: str):
     })  # fmt: skip
 
 
+@login_required
+def agent_case_file(request, visit_id: str):
+    """The team's case file (PDF) for today's visit: only to its agents, only that day."""
+    agent = _agent(request)
+    visit = _todays_visit(agent, visit_id)
+    pdf = visit_letters.case_file_pdf(visit, at=timezone.now())
+    return HttpResponse(pdf, content_type="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="CF-{visit.pk}.pdf"'})  # fmt: skip
+
+
 def _back(visit_id: str, error: str = ""):
     url = f"/field/visits/{visit_id}/"
     return redirect(f"{url}?error={error}" if error else url)
@@ -114,7 +129,7 @@ def agent_outcome(request, visit_id: str):
         amount = cents(post["ptp_amount"]) if outcome == "promise_to_pay" else None
         promised = date.fromisoformat(post["ptp_date"]) if outcome == "promise_to_pay" else None
     except (KeyError, ValueError, InvalidOperation):
-        return _back(visit.pk, "a promise needs an amount (yuan) and a date")
+        return _back(visit.pk, _("a promise needs an amount (yuan) and a date"))
     try:
         domain.record_outcome(
             visit.pk, agent=agent, at=timezone.now(), outcome=outcome,
@@ -135,9 +150,9 @@ def agent_evidence(request, visit_id: str):
     visit = _todays_visit(agent, visit_id)
     upload = request.FILES.get("file")
     if upload is None:
-        return _back(visit.pk, "choose a file")
+        return _back(visit.pk, _("choose a file"))
     if upload.size > settings.DOORSTEP_VISITS["evidence_max_bytes"]:
-        return _back(visit.pk, "the file is too large")
+        return _back(visit.pk, _("the file is too large"))
     try:
         domain.add_evidence(visit.pk, agent=agent, name=upload.name, content=upload.read(),
                             at=timezone.now(), note=request.POST.get("note", ""))  # fmt: skip
@@ -149,7 +164,7 @@ def agent_evidence(request, visit_id: str):
 # --- supervisor ---------------------------------------------------------------------------------
 
 
-@permission_required("visits.review_visit")
+@staff_permission("visits.review_visit")
 def review(request):
     if request.method == "POST":
         ids = request.POST.getlist("visit")
@@ -191,10 +206,14 @@ def answer(request, token: str):
             slot = request.POST.get("slot", "")
             window = {"am": (time(9), time(12)), "pm": (time(14), time(17)),
                       "eve": (time(17), time(20))}.get(slot)  # fmt: skip
-            domain.answer_notice(
-                visit.pk, answer=choice, by=f"borrower:{visit.account.borrower_id}",
-                at=timezone.now(), via="portal",
-                new_date=date.fromisoformat(new_date) if new_date else None, window=window,
+            by, now = f"borrower:{visit.account.borrower_id}", timezone.now()
+            # A decline holds visits: the account's stage changes now, not at tonight's run.
+            reevaluated(
+                lambda: domain.answer_notice(
+                    visit.pk, answer=choice, by=by, at=now, via="portal",
+                    new_date=date.fromisoformat(new_date) if new_date else None, window=window,
+                ),
+                visit.account_id, by=by, at=now,
             )  # fmt: skip
             return redirect("visit-answer", token=token)
         except (VisitError, ValueError) as e:
@@ -228,10 +247,21 @@ def verify(request):
             visit = domain.visit_for_token(token)
         except (VisitError, Visit.DoesNotExist):
             visit = None
+    if visit is None and request.session.get("portal_borrowers"):
+        # A borrower signed in to the portal: is this visitor on their visit today?
+        visit = (
+            Visit.objects.filter(account__borrower_id__in=request.session["portal_borrowers"],
+                                 state__in=OPEN_STATES, team__isnull=False)
+            .select_related("account__borrower__region", "team")
+            .order_by("visit_date")
+            .first()
+        )  # fmt: skip
     result = None
     if number:
         result = domain.verify_credential(number, client=_client(request), at=timezone.now(),
                                           visit=visit)  # fmt: skip
+        if result.found and visit is None and request.session.get("portal_borrowers"):
+            result = replace(result, visit_today=False)  # signed in, and no visit of theirs
     return render(request, "web/public/verify.html",
                   {"number": number, "result": result, "token": token},
                   status=429 if result is not None and result.limited else 200)  # fmt: skip

@@ -12,6 +12,7 @@ Relations (Arrow tables registered by the caller):
   actions(seq, account_id, borrower_id, channel, purpose, template, planned_at TIMESTAMPTZ,
           third_party_id, time_zone, settled, language)
   holds(account_id, kind, since, until)         ceased(borrower_id, channel, since, until)
+  placements(account_id, since, until)          -- open placements with an agency
   inconvenient(borrower_id, weekday, start_s, end_s)   -- seconds of the local day
   attempts(borrower_id, at TIMESTAMPTZ, channel, outcome, third_party_id)
   templates(template, channel, language)         -- approved ones
@@ -106,6 +107,12 @@ def _fails_sql(rule: Rule, pack: Pack, n: int) -> str:
     match rule.check:
         case "settled":
             return "x.settled"
+        case "placed":
+            # The bulk form checks the lender's own planned actions: never the agency's.
+            return (
+                "EXISTS (SELECT 1 FROM placements p WHERE p.account_id = x.account_id "
+                "AND p.since_d <= x.local_day AND (p.until_d IS NULL OR p.until_d >= x.local_day))"
+            )
         case "hold":
             return (
                 "EXISTS (SELECT 1 FROM holds h WHERE h.account_id = x.account_id "
@@ -284,7 +291,7 @@ def _with_numbers(tables: dict[str, pa.Table]) -> dict[str, pa.Table]:
     out["attempts"] = tables["attempts"].append_column(
         "at_epoch", _seconds_since_epoch(tables["attempts"].column("at"))
     )
-    for name in ("holds", "ceased"):
+    for name in ("holds", "ceased", "placements"):
         t = tables[name]
         out[name] = t.append_column("since_d", _days(t.column("since"))).append_column(
             "until_d", _days(t.column("until"))
@@ -292,8 +299,18 @@ def _with_numbers(tables: dict[str, pa.Table]) -> dict[str, pa.Table]:
     return out
 
 
+_NO_PLACEMENTS = pa.table(
+    {
+        "account_id": pa.array([], pa.string()),
+        "since": pa.array([], pa.date32()),
+        "until": pa.array([], pa.date32()),
+    }
+)
+
+
 def check_bulk(pack: Pack, tables: dict[str, pa.Table], threads: int = 2) -> pa.Table:
     """(seq, rule_id) for every action: rule_id NULL where allowed."""
+    tables = {"placements": _NO_PLACEMENTS, **tables}
     db = duckdb.connect()
     db.execute(f"SET threads = {threads}")
     for name, table in _with_numbers(tables).items():

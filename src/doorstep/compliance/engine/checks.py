@@ -89,6 +89,7 @@ class Context:
     template_approved: bool = False
     third_party: ThirdParty | None = None
     visit: VisitFacts | None = None
+    placed_with: str | None = None  # the agency the account is placed with on the planned day
     extra: dict = field(default_factory=dict)
 
 
@@ -118,6 +119,11 @@ def fails(rule: Rule, pack: Pack, action: Action, ctx: Context) -> bool:
     match rule.check:
         case "settled":
             return ctx.settled
+        case "placed":
+            # The agency acts as agency:<code>:<login>; everyone else, the lender included, waits.
+            return ctx.placed_with is not None and not action.actor.startswith(
+                f"agency:{ctx.placed_with}:"
+            )
         case "hold":
             return bool(ctx.holds & set(rule.kinds))
         case "cease":

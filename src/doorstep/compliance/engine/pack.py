@@ -29,6 +29,7 @@ CHECKS = (
     "cap",  # at most `limit` in `days` local days (channels counted: `counts`)
     "after_conversation",  # no call within `days` local days after a conversation (0 = same day)
     "third_party",  # borrower-supplied contacts only, to locate, employer objection, cap
+    "placed",  # a placed account is contacted only by the agency it is placed with
     # The visit workflow's facts (checked one visit at a time, at check-in; refused in bulk):
     "visit_approved",  # a supervisor (or an approval rule) approved the visit
     "visit_declined",  # the borrower has not declined it

@@ -12,9 +12,12 @@ from zoneinfo import ZoneInfo
 # Money moves and buckets mean what they mean in the ledger's positions.
 from doorstep.ledger.engine.positions import CHARGE_KINDS, CREDIT_KINDS, bucket_for
 from doorstep.strategy.engine.features import (
+    ARRANGEMENT_HOLD,
     DAY,
+    HISTORY_STEPS,
     HOLD_KINDS,
     LOST_OUTCOMES,
+    MONTH_DAYS,
     REACHED_OUTCOMES,
     WINDOW_DAYS,
 )
@@ -118,6 +121,8 @@ def account_features(
             if then < inst.cumulative_cents <= credited:
                 times_cured += 1
 
+    history = _history(schedule, credit_days, scheduled, credited, as_of)
+
     day_end = account.day_end
     window_start = day_end - WINDOW_DAYS * DAY
     seen = [c for c in contacts if c.at_epoch < day_end]
@@ -166,13 +171,14 @@ def account_features(
         ),
         "broken_ptp_30d": broken,
         "ptp_active": bool(active),
-        "arrangement_active": False,
+        "arrangement_active": ARRANGEMENT_HOLD in open_holds,
         **{f"hold_{kind}": kind in open_holds for kind in HOLD_KINDS},
         "visits_30d": sum(1 for at in visits if at >= window_start),
         "days_since_last_visit": (
             _days_before_end(day_end, last_visit) if last_visit is not None else None
         ),
         "times_cured": times_cured,
+        **history,
         "risk_score": None,
         "risk_band": None,
         "p_recover_with_visit": None,
@@ -180,3 +186,27 @@ def account_features(
         "arm_bucket": arm_bucket,
         "previous_stage": previous_stage,
     }
+
+
+def _history(schedule, credit_days, scheduled, credited, as_of) -> dict:
+    """The collection score's history inputs, by the definitions of `featuresql` (hist_*):
+    credits by each 30-day step back, days past due and outstanding then (charges left out)."""
+    steps = range(1, HISTORY_STEPS + 1)
+    then = {k: as_of - timedelta(days=k * MONTH_DAYS) for k in steps}
+    credited_by = [credited] + [
+        sum(a for day, a in credit_days.items() if day <= then[k]) for k in steps
+    ]
+    out = {}
+    for k in steps[:-1]:
+        oldest = min(
+            (i.due_date for i in schedule
+             if i.due_date < then[k] and i.cumulative_cents > credited_by[k]),
+            default=None,
+        )  # fmt: skip
+        out[f"hist_dpd_{k}"] = (then[k] - oldest).days if oldest else 0
+    for k in steps[:-1]:
+        out[f"hist_outstanding_cents_{k}"] = max(scheduled - credited_by[k], 0)
+    for k in range(HISTORY_STEPS):
+        out[f"hist_paid_cents_{k}"] = credited_by[k] - credited_by[k + 1]
+    out["hist_scheduled_cents"] = scheduled
+    return out

@@ -6,6 +6,8 @@ nightly run, and in Python by `engine.account` for one account in real time.
 
 from dataclasses import dataclass
 
+from doorstep.scoring.engine import features as score_features
+
 # Hold kinds, as in ledger.enums.HoldKind (a test keeps them equal; the engine may not import Django).
 HOLD_KINDS = (
     "dispute",
@@ -16,6 +18,9 @@ HOLD_KINDS = (
     "bankruptcy",
     "legal_action",
 )
+# The hold the arrangements app keeps open while an arrangement is kept: not a feature of its own,
+# it is what `arrangement_active` reads.
+ARRANGEMENT_HOLD = "arrangement"
 # Holds that stop every collection action (stage `suspended`, DOMAIN §4).
 SUSPENDING_HOLDS = ("dispute", "complaint", "deceased", "bankruptcy", "legal_action")
 
@@ -23,6 +28,12 @@ REACHED_OUTCOMES = ("reached", "promise_to_pay")
 LOST_OUTCOMES = ("unreachable", "wrong_number")
 
 WINDOW_DAYS = 30  # refusals, broken promises, visits and lost contact look back this far
+# The collection score reads six 30-day steps of history (doorstep.scoring.engine.features):
+# hist_dpd_k and hist_outstanding_cents_k as of the date minus 30·k days (k = 1..5), and
+# hist_paid_cents_k credited in the k-th 30-day window back (k = 0..5). Not rule features.
+MONTH_DAYS = score_features.MONTH_DAYS
+HISTORY_STEPS = score_features.HISTORY
+
 DAY = 86_400  # seconds
 
 
@@ -82,7 +93,7 @@ FEATURES: dict[str, Feature] = {
         Feature(
             "arrangement_active",
             "bool",
-            "a repayment arrangement is being kept (always false until arrangements exist)",
+            "a repayment arrangement is being kept (none of its instalments missed)",
             "还款安排履行中",
         ),
         *(

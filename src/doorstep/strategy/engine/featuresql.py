@@ -20,9 +20,12 @@ from datetime import date
 # Credits and charges mean what they mean in the ledger's positions.
 from doorstep.ledger.engine.positions import CHARGE_KINDS, CREDIT_KINDS
 from doorstep.strategy.engine.features import (
+    ARRANGEMENT_HOLD,
     DAY,
+    HISTORY_STEPS,
     HOLD_KINDS,
     LOST_OUTCOMES,
+    MONTH_DAYS,
     REACHED_OUTCOMES,
     WINDOW_DAYS,
 )
@@ -48,9 +51,40 @@ def features_sql(as_of: date, dialect: str, sources: str = "") -> str:
     # PostgreSQL materializes a CTE used twice and then guesses its size; inline the cheap ones.
     inline = " NOT MATERIALIZED" if dialect == "postgres" else ""
     holds = ",\n        ".join(
-        f"MAX(CASE WHEN kind = '{k}' THEN 1 ELSE 0 END) AS hold_{k}" for k in HOLD_KINDS
+        f"MAX(CASE WHEN kind = '{k}' THEN 1 ELSE 0 END) AS hold_{k}"
+        for k in (*HOLD_KINDS, ARRANGEMENT_HOLD)
     )
     hold_columns = ",\n       ".join(f"COALESCE(h.hold_{k}, 0) = 1 AS hold_{k}" for k in HOLD_KINDS)
+    steps = range(1, HISTORY_STEPS + 1)
+    hist_credited = ",\n        ".join(
+        f"SUM(CASE WHEN day <= {d} - {k * MONTH_DAYS} THEN amount ELSE 0 END) AS cr_{k}"
+        for k in steps
+    )
+    hist_oldest = ",\n        ".join(
+        f"MIN(CASE WHEN i.due_date < {d} - {k * MONTH_DAYS} "
+        f"AND i.cumulative_cents > COALESCE(h.cr_{k}, 0) THEN i.due_date END) AS oldest_{k}"
+        for k in steps[:-1]
+    )
+    credited = ["COALESCE(cr.credited, 0)"] + [f"COALESCE(hc.cr_{k}, 0)" for k in steps]
+    hist_columns = ",\n       ".join(
+        [
+            *(
+                f"CAST(COALESCE({d} - {k * MONTH_DAYS} - ho.oldest_{k}, 0) AS INTEGER) "
+                f"AS hist_dpd_{k}"
+                for k in steps[:-1]
+            ),
+            *(
+                f"CAST(GREATEST(f.scheduled_cents - {credited[k]}, 0) AS BIGINT) "
+                f"AS hist_outstanding_cents_{k}"
+                for k in steps[:-1]
+            ),
+            *(
+                f"CAST({credited[k]} - {credited[k + 1]} AS BIGINT) AS hist_paid_cents_{k}"
+                for k in range(HISTORY_STEPS)
+            ),
+            "CAST(f.scheduled_cents AS BIGINT) AS hist_scheduled_cents",
+        ]
+    )
     return f"""
 WITH {sources + "," if sources else ""}
 ent AS{inline} (
@@ -64,6 +98,19 @@ credit AS (
 credit_day AS (
     SELECT account_id, effective_on AS day, SUM(amount_cents) AS amount FROM ent
     WHERE kind IN ({_in(CREDIT_KINDS)}) GROUP BY account_id, effective_on
+),
+hist_credit AS (
+    -- What had been credited by each of the six 30-day steps back (the collection score's
+    -- history; doorstep.scoring.engine.features). Charges are left out of the history.
+    SELECT account_id,
+        {hist_credited}
+    FROM credit_day GROUP BY account_id
+),
+hist_oldest AS (
+    SELECT i.account_id,
+        {hist_oldest}
+    FROM instalments i LEFT JOIN hist_credit h ON h.account_id = i.account_id
+    GROUP BY i.account_id
 ),
 charge AS (
     SELECT account_id, seq, SUM(amount_cents) AS charged FROM ent
@@ -178,7 +225,7 @@ money AS (
            GREATEST(COALESCE(p.owed_due, 0) - COALESCE(cr.credited, 0), 0) AS overdue_cents,
            GREATEST(COALESCE(p.scheduled, 0) + COALESCE(ct.charged, 0)
                     - COALESCE(cr.credited, 0), 0) AS outstanding_cents,
-           p.oldest_unpaid, p.next_due
+           p.oldest_unpaid, p.next_due, COALESCE(p.scheduled, 0) AS scheduled_cents
     FROM accounts a
     JOIN regions r ON r.region_code = a.region_code
     LEFT JOIN pos p ON p.account_id = a.account_id
@@ -212,11 +259,12 @@ SELECT f.account_id,
        CAST(COALESCE(cf.refusals_30d, 0) AS INTEGER) AS refusals_30d,
        CAST(COALESCE(pf.broken_ptp_30d, 0) AS INTEGER) AS broken_ptp_30d,
        COALESCE(pf.ptp_active, 0) = 1 AS ptp_active,
-       FALSE AS arrangement_active,
+       COALESCE(h.hold_arrangement, 0) = 1 AS arrangement_active,
        {hold_columns},
        CAST(COALESCE(cf.visits_30d, 0) AS INTEGER) AS visits_30d,
        CAST(FLOOR((f.day_end - 1 - cf.last_visit) / {DAY}.0) AS INTEGER) AS days_since_last_visit,
        CAST(COALESCE(cu.times_cured, 0) AS INTEGER) AS times_cured,
+       {hist_columns},
        CAST(NULL AS DECIMAL(9, 6)) AS risk_score,
        CAST(NULL AS VARCHAR) AS risk_band,
        CAST(NULL AS DECIMAL(9, 6)) AS p_recover_with_visit,
@@ -230,4 +278,7 @@ LEFT JOIN ptp_figures pf ON pf.account_id = f.account_id
 LEFT JOIN hold_figures h ON h.account_id = f.account_id
 LEFT JOIN cured cu ON cu.account_id = f.account_id
 LEFT JOIN previous pv ON pv.account_id = f.account_id
+LEFT JOIN credit cr ON cr.account_id = f.account_id
+LEFT JOIN hist_credit hc ON hc.account_id = f.account_id
+LEFT JOIN hist_oldest ho ON ho.account_id = f.account_id
 """

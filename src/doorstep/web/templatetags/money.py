@@ -11,3 +11,9 @@ def yuan(cents) -> str:
     if cents is None:
         return ""
     return money.yuan_display(cents)
+
+
+@register.filter
+def sum_values(values) -> int:
+    """The sum of an iterable of cents (a dict's values, say)."""
+    return sum(values)

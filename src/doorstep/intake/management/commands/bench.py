@@ -5,11 +5,11 @@ import json
 
 from django.core.management.base import BaseCommand
 
-BENCHMARKS = ("ledger", "nightly", "compliance", "routing")
+BENCHMARKS = ("ledger", "nightly", "compliance", "routing", "dashboards")
 
 
 class Command(BaseCommand):
-    help = "Run a benchmark (ledger, nightly, compliance, routing). With --json the figures are one JSON object on the last line."
+    help = "Run a benchmark (ledger, nightly, compliance, routing, dashboards). With --json the figures are one JSON object on the last line."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="benchmark", required=True)

@@ -17,7 +17,12 @@ from doorstep.strategy.domain import run_nightly
 from doorstep.strategy.models import Decision
 from doorstep.synth import generate_portfolio
 from doorstep.visits.models import Visit
-from doorstep.web.domain import ensure_demo_field_teams, ensure_demo_logins
+from doorstep.web.domain import (
+    demo_borrower_phones,
+    ensure_demo_agency,
+    ensure_demo_field_teams,
+    ensure_demo_logins,
+)
 
 
 class Command(BaseCommand):
@@ -34,7 +39,6 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         if fresh:
             self._discard_audit_trail()
-            call_command("flush", interactive=False, verbosity=0)
         existing = Account.objects.count()
         if existing and not fresh:
             self.stdout.write(
@@ -57,6 +61,7 @@ class Command(BaseCommand):
             )
         logins = ensure_demo_logins(lambda role: f"demo-{role}")
         teams = ensure_demo_field_teams(at=timezone.now())
+        ensure_demo_agency(at=timezone.now())
         proposed = Visit.objects.filter(state="proposed").count()
         self.stdout.write(
             f"{proposed:,} home visits proposed by the nightly run; field teams {', '.join(teams)}. "
@@ -66,10 +71,11 @@ class Command(BaseCommand):
         self.stdout.write("\nDemo logins (local demo only; change or remove before real use):")
         for label, username, password in logins:
             self.stdout.write(f"  {label:<36} {username:<20} {password}")
-        self.stdout.write(
-            "  Borrower (借款人): the portal, with sign-in by phone and one-time code, arrives with "
-            "the arrangements-and-portal issue; no borrower login exists yet."
-        )
+        for stage, phone in demo_borrower_phones():
+            self.stdout.write(
+                f"  Borrower (借款人) in stage {stage:<12} /my/  phone {phone}  (the one-time code "
+                "shows on the page: SMS goes to the local outbox)"
+            )
         url = f"http://127.0.0.1:{port}/"
         if no_serve:
             self.stdout.write(f"\nready; serve with: doorstep demo --port {port}")
@@ -78,9 +84,13 @@ class Command(BaseCommand):
         call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, use_threading=True)
 
     def _discard_audit_trail(self) -> None:
-        """The database refuses to delete audit entries, so a fresh demo drops the audit tables
-        (a schema owner's act, which real data never sees) and sets the old anchors aside."""
+        """The database refuses to delete audit entries and recent collection records, so a fresh
+        demo drops the audit tables and the retention triggers (a schema owner's act, which real
+        data never sees), empties the rest, and sets the old anchors aside."""
         call_command("migrate", "audit", "zero", interactive=False, verbosity=0)
+        # Collection records are kept five years by trigger; a demo's are not records of anyone.
+        call_command("migrate", "compliance", "0001", interactive=False, verbosity=0)
+        call_command("flush", interactive=False, verbosity=0)
         call_command("migrate", interactive=False, verbosity=0)
         anchors = anchor_path()
         if anchors.exists():

@@ -1,0 +1,110 @@
+"""The phone collectors' queue: the latest nightly run's call tasks, promises falling due today
+first, then by priority (risk × amount); an item is claimed before it is worked, and two people
+cannot hold the same one."""
+
+from django.core.paginator import Paginator
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Subquery, Value, When
+from django.http import HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from doorstep.access import staff_permission
+from doorstep.contact.models import Contact
+from doorstep.ledger.enums import ContactOutcome
+from doorstep.strategy.enums import ActionKind, ActionStatus
+from doorstep.strategy.models import Decision, PlannedAction
+from doorstep.worklist.domain import ClaimRefused, claim, holders, release
+
+KIND = "call"
+# Until a scoring model is active, risk is read from the bucket: the deeper, the riskier.
+RISK_BY_DPD = ((30, 3), (60, 5), (90, 7), (None, 9))  # (dpd up to, weight in tenths)
+
+
+def _risk_weight():
+    return Case(
+        *(When(dpd__lte=limit, then=Value(weight)) for limit, weight in RISK_BY_DPD if limit),
+        default=Value(RISK_BY_DPD[-1][1]),
+        output_field=IntegerField(),
+    )
+
+
+def call_queue(today):
+    """The call tasks of the latest run on or before `today`, annotated and ordered."""
+    latest = (
+        PlannedAction.objects.filter(kind=ActionKind.CALL_TASK, as_of__lte=today)
+        .order_by("-as_of")
+        .values_list("as_of", flat=True)
+        .first()
+    )
+    decision = Decision.objects.filter(account_id=OuterRef("account_id"), as_of=OuterRef("as_of"))
+    promise_today = Contact.objects.filter(
+        account_id=OuterRef("account_id"), outcome=ContactOutcome.PROMISE_TO_PAY, ptp_date=today
+    )
+    return (
+        PlannedAction.objects.filter(
+            kind=ActionKind.CALL_TASK, status=ActionStatus.PLANNED, as_of=latest
+        )
+        .select_related("account__borrower__region")
+        .annotate(
+            dpd=Subquery(decision.values("dpd")[:1]),
+            overdue_cents=Subquery(decision.values("overdue_cents")[:1]),
+            promise_today=Exists(promise_today),
+        )
+        .annotate(priority=F("overdue_cents") * _risk_weight() / 10)
+        .order_by("-promise_today", F("priority").desc(nulls_last=True), "account_id")
+    ), latest
+
+
+@staff_permission("contact.add_contact")
+def queue(request):
+    now = timezone.now()
+    items, latest = call_queue(timezone.localdate())
+    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    held = holders(KIND, [str(a.pk) for a in page], at=now)
+    rows = [(a, held.get(str(a.pk), "")) for a in page]
+    return render(
+        request,
+        "console/calls.html",
+        {"page": page, "rows": rows, "as_of": latest, "me": request.user.get_username()},
+    )
+
+
+@staff_permission("contact.add_contact")
+@require_POST
+def claim_item(request, action_id: int):
+    action = get_object_or_404(PlannedAction, pk=action_id, kind=ActionKind.CALL_TASK)
+    by, now, error = request.user.get_username(), timezone.now(), ""
+    if request.POST.get("release"):
+        release(KIND, str(action.pk), by=by, at=now)
+    else:
+        try:
+            claim(KIND, str(action.pk), by=by, at=now)
+        except ClaimRefused as exc:
+            error = exc.message
+    holder = holders(KIND, [str(action.pk)], at=now).get(str(action.pk), "")
+    if request.headers.get("HX-Request"):
+        return render(
+            request,
+            "console/_call_row.html",
+            # 200 even when taken: htmx swaps only successful responses, and the row says why.
+            {"a": _annotated(action), "holder": holder, "me": by, "error": error},
+        )
+    if error:
+        return HttpResponseBadRequest(error)
+    if holder == by:
+        return redirect("console-account", account_id=action.account_id)
+    return redirect("console-calls")
+
+
+def _annotated(action: PlannedAction) -> PlannedAction:
+    """The row as the queue shows it (same annotations), for the htmx swap after a claim."""
+    items, _ = call_queue(timezone.localdate())
+    return items.filter(pk=action.pk).first() or action
+
+
+urlpatterns = [
+    path("calls/", queue, name="console-calls"),
+    path("calls/<int:action_id>/claim", claim_item, name="console-call-claim"),
+]

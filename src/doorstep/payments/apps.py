@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PaymentsConfig(AppConfig):
+    name = "doorstep.payments"
+    verbose_name = "Payments from the portal"

@@ -1,0 +1,99 @@
+"""Placing accounts with agencies and ending placements. Re-evaluating the account and the
+guard's refusals follow from the placement row: the guard lets only the agency contact a placed
+account (compliance check `placed`)."""
+
+from datetime import date, datetime
+
+from django.db import transaction
+
+from doorstep.audit.domain import record
+from doorstep.ledger.domain import local_date
+from doorstep.ledger.enums import AccountStatus
+from doorstep.ledger.models import Account
+from doorstep.placements.models import Agency, Contract, Member, Placement
+
+
+class PlacementRefused(Exception):
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def agency_actor(member: Member) -> str:
+    return f"agency:{member.agency_id}:{member.user.get_username()}"
+
+
+def open_placement(account_id: str, on: date) -> Placement | None:
+    return (
+        Placement.objects.filter(account_id=account_id, since__lte=on, until__isnull=True)
+        .select_related("agency")
+        .first()
+    )
+
+
+def place_account(account_id: str, *, agency: str, by: str, at: datetime) -> Placement:
+    """Hand an account to an agency whose contract covers the borrower's region today. Side
+    effects: the Placement; an audit entry (placement.placed). Raises PlacementRefused."""
+    with transaction.atomic():
+        account = (
+            Account.objects.select_for_update()
+            .select_related("borrower__region")
+            .filter(pk=account_id)
+            .first()
+        )
+        if account is None or account.status == AccountStatus.SETTLED:
+            raise PlacementRefused("the account is not open", code="placement.account")
+        today = local_date(account, at)
+        if open_placement(account.pk, today) is not None:
+            raise PlacementRefused("the account is already placed", code="placement.placed")
+        found = Agency.objects.filter(pk=agency, active=True).first()
+        if found is None:
+            raise PlacementRefused(f"no active agency {agency}", code="placement.agency")
+        contract = Contract.objects.filter(
+            agency=found,
+            regions=account.borrower.region,
+            valid_from__lte=today,
+            valid_until__gte=today,
+        ).first()
+        if contract is None:
+            raise PlacementRefused(
+                f"{found.name} has no valid contract for {account.borrower.region.name}",
+                code="placement.contract",
+            )
+        placement = Placement.objects.create(
+            account=account, agency=found, contract=contract, since=today, placed_by=by,
+            placed_at=at,
+        )  # fmt: skip
+        record(
+            "placement.placed",
+            actor=by,
+            obj=account,
+            at=at,
+            data={"agency": found.pk, "contract": contract.reference, "since": today},
+        )
+        return placement
+
+
+def end_placement(account_id: str, *, by: str, at: datetime, reason: str) -> Placement | None:
+    """Recall or close the account's open placement: it ends today. Returns it (None: none)."""
+    with transaction.atomic():
+        placement = (
+            Placement.objects.select_for_update()
+            .select_related("account__borrower__region")
+            .filter(account_id=account_id, until__isnull=True)
+            .first()
+        )
+        if placement is None:
+            return None
+        placement.until = max(local_date(placement.account, at), placement.since)
+        placement.ended_by, placement.end_reason = by, reason[:200]
+        placement.save(update_fields=["until", "ended_by", "end_reason"])
+        record(
+            "placement.ended",
+            actor=by,
+            obj=placement.account,
+            at=at,
+            data={"agency": placement.agency_id, "until": placement.until, "reason": reason},
+        )
+        return placement

@@ -1,0 +1,60 @@
+"""A collector's call, recorded: the guard is asked for the call at this moment, the outcome is
+recorded on its permit, the day's call task for the account is done, and the account is
+re-evaluated (a promise or a wrong number can change the stage) — one transaction."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db import transaction
+
+from doorstep.compliance.domain import authorize
+from doorstep.compliance.engine.checks import Action
+from doorstep.compliance.models import Refusal
+from doorstep.contact.domain import record_contact
+from doorstep.ledger.models import Account
+from doorstep.strategy.domain import reevaluate_account
+from doorstep.strategy.enums import ActionKind, ActionStatus
+from doorstep.strategy.models import Decision, PlannedAction
+
+
+@dataclass(frozen=True)
+class CallRecorded:
+    refusal: Refusal | None  # the guard said no: nothing else happened
+    decision: Decision | None
+
+
+def record_call(
+    account_id: str,
+    *,
+    by: str,
+    at: datetime,
+    outcome: str,
+    ptp_amount_cents: int | None = None,
+    ptp_date: date | None = None,
+) -> CallRecorded:
+    """Side effects on a permit: the Contact; the account's planned call tasks up to today done;
+    the account re-evaluated. On a refusal: only the guard's Refusal row. Raises ContactRejected
+    (bad outcome or promise)."""
+    with transaction.atomic():
+        account = Account.objects.select_related("borrower").get(pk=account_id)
+        verdict = authorize(
+            Action(
+                account_id=account.pk,
+                borrower_id=account.borrower_id,
+                channel="call",
+                purpose="collection",
+                actor=by,
+                planned_at=at,
+            ),
+            now=at,
+        )
+        if isinstance(verdict, Refusal):
+            return CallRecorded(verdict, None)
+        record_contact(
+            account.pk, channel="call", outcome=outcome, at=at, by=by, permit_id=verdict.pk,
+            ptp_amount_cents=ptp_amount_cents, ptp_date=ptp_date,
+        )  # fmt: skip
+        PlannedAction.objects.filter(
+            account=account, kind=ActionKind.CALL_TASK, status=ActionStatus.PLANNED
+        ).update(status=ActionStatus.DONE)
+        return CallRecorded(None, reevaluate_account(account.pk, at=at, by=by))

@@ -1,0 +1,161 @@
+"""The day's planned messages, sent: each asks the guard again at the moment it goes (a payment,
+dispute or cease request since the nightly run changes the answer), is rendered from its approved
+template with today's figures, and goes into the outbox, which the channel backends drain.
+
+The nightly run of day D plans what goes out on D+1 (DOORSTEP_SEND_TIMES); `send_planned_messages`
+runs on D+1 from that time. Call tasks are not sent: they are a collector's work list.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+
+from doorstep.arrangements.domain import next_line
+from doorstep.audit.domain import record
+from doorstep.compliance.domain import authorize, check
+from doorstep.compliance.engine.checks import Action
+from doorstep.compliance.models import Refusal
+from doorstep.contact.domain import queue_message, resend_stuck, send_queued
+from doorstep.contact.errors import ContactRejected
+from doorstep.ledger.domain import local_date
+from doorstep.ledger.enums import AccountStatus
+from doorstep.ledger.queries import account_position
+from doorstep.money import yuan
+from doorstep.strategy.enums import ActionKind, ActionStatus
+from doorstep.strategy.models import PlannedAction
+
+# Refusals that depend only on the time: the message is not refused, it waits.
+WAIT_CHECKS = ("hours", "quiet_day")
+
+
+@dataclass(frozen=True)
+class SendResult:
+    queued: int
+    refused: dict[str, int]
+    skipped: dict[str, int]  # reason -> count (nothing owed, waiting for the hour, ...)
+    outbox: dict[str, int]
+
+
+def template_params(action: PlannedAction, position) -> dict[str, object]:
+    """What a reminder's placeholders say, from the account's figures today."""
+    next_due = next(
+        (i for i in position.instalments if i.due_date >= position.as_of and i.unpaid > 0), None
+    )
+    amount = position.overdue
+    if action.template == "pre_due_reminder" and next_due is not None:
+        amount = next_due.unpaid
+    params = {
+        "lender": settings.DOORSTEP_VISITS["lender_name"],
+        "amount": yuan(amount),
+        "dpd": position.dpd,
+        "due_date": (next_due.due_date if next_due else position.as_of).isoformat(),
+        "portal": f"{settings.DOORSTEP_PUBLIC_URL}/my/",
+    }
+    if action.template == "arrangement_reminder":
+        params |= arrangement_params(action.account_id, position.as_of)
+    return params
+
+
+def arrangement_params(account_id: str, today: date) -> dict[str, object]:
+    line = next_line(account_id, today)
+    if line is None:
+        return {}
+    return {"amount": yuan(line[1]), "due_date": line[0].isoformat()}
+
+
+def send_planned_messages(day: date, *, by: str, now: datetime, drain: bool = True) -> SendResult:
+    """Send the messages the nightly run of the day before planned for `day`. Side effects per
+    action, in one transaction each: the guard's Permit or Refusal; the queued OutboundMessage;
+    the action marked done, refused (with the rule) or cancelled (with why). Then the outbox
+    drained when `drain`. An audit entry (messages.sent) with the counts."""
+    planned = (
+        PlannedAction.objects.filter(
+            kind=ActionKind.MESSAGE, status=ActionStatus.PLANNED, as_of=day - timedelta(days=1)
+        )
+        .select_related("account__borrower__region")
+        .order_by("id")
+    )
+    queued, refused, skipped = 0, {}, {}
+    for action in planned.iterator(chunk_size=1000):
+        outcome = _send_one(action.pk, by=by, now=now)
+        if outcome == "queued":
+            queued += 1
+        elif outcome.startswith("refused:"):
+            rule = outcome.split(":", 1)[1]
+            refused[rule] = refused.get(rule, 0) + 1
+        else:
+            skipped[outcome] = skipped.get(outcome, 0) + 1
+    outbox = {}
+    if drain:
+        outbox = send_queued(limit=max(queued, 1) * 2, now=now)
+        stuck = resend_stuck(older_than=timedelta(minutes=10), now=now)
+        outbox |= {f"stuck_{k}": v for k, v in stuck.items() if v}
+    record(
+        "messages.sent",
+        actor=by,
+        at=now,
+        data={"day": day, "queued": queued, "refused": refused, "skipped": skipped, **outbox},
+    )
+    return SendResult(queued, refused, skipped, outbox)
+
+
+def _send_one(action_id: int, *, by: str, now: datetime) -> str:
+    with transaction.atomic():
+        action = (
+            PlannedAction.objects.select_for_update(of=("self",))
+            .select_related("account__borrower__region")
+            .get(pk=action_id)
+        )
+        if action.status != ActionStatus.PLANNED:
+            return "no_longer_planned"
+        account = action.account
+        position = account_position(account, local_date(account, now))
+        nothing_due = (
+            account.status == AccountStatus.SETTLED
+            or position.outstanding <= 0
+            or (action.template == "overdue_reminder" and position.overdue <= 0)
+        )
+        if nothing_due:
+            _close(action, ActionStatus.CANCELLED, reason="nothing due by the time of sending")
+            return "nothing_due"
+        asked = Action(
+            account_id=account.pk,
+            borrower_id=account.borrower_id,
+            channel=action.channel,
+            purpose="reminder",
+            actor=by,
+            planned_at=now,
+            template=action.template,
+        )
+        # Not the hour (or a quiet day) in the borrower's zone: the action waits for a later
+        # run the same day, and nothing is recorded against the borrower.
+        dry = check(asked, now=now)
+        if not dry.allowed and dry.rule.check in WAIT_CHECKS:
+            return f"waiting:{dry.rule.id}"
+        verdict = authorize(asked, now=now)
+        if isinstance(verdict, Refusal):
+            _close(action, ActionStatus.REFUSED, rule=verdict.rule_id)
+            return f"refused:{verdict.rule_id}"
+        try:
+            with transaction.atomic():
+                queue_message(
+                    verdict.pk,
+                    template_code=action.template,
+                    params=template_params(action, position),
+                    by=by,
+                    at=now,
+                )
+        except ContactRejected as exc:
+            _close(action, ActionStatus.CANCELLED, reason=exc.message[:200])
+            return exc.code
+        _close(action, ActionStatus.DONE)
+        return "queued"
+
+
+def _close(action: PlannedAction, status: str, *, reason: str = "", rule: str = "") -> None:
+    action.status = status
+    action.cancelled_reason = reason
+    action.refused_rule = rule
+    action.save(update_fields=["status", "cancelled_reason", "refused_rule"])

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WorklistConfig(AppConfig):
+    name = "doorstep.worklist"
+    verbose_name = "Work claims"

@@ -1,0 +1,137 @@
+"""The call queue, claims, and the case view's actions: what the guard allows now, a promise
+recorded in two clicks, a disallowed call shown with its rule, reads and reveals logged."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from doorstep.audit.models import AuditEntry
+from doorstep.contact.models import Contact
+from doorstep.intake.importer import import_portfolio
+from doorstep.ledger.models import Region
+from doorstep.strategy.domain import run_nightly
+from doorstep.strategy.models import PlannedAction
+from doorstep.web.domain import ensure_demo_logins
+from doorstep.worklist.domain import ClaimRefused, claim, release
+from tests.strategy.builder import Portfolio
+
+pytestmark = pytest.mark.usefixtures("today_is_a_working_day")
+
+
+def zone_where_it_is(hour: int) -> str:
+    """A fixed-offset zone in which it is now about `hour` o'clock (tests of contact hours)."""
+    now = datetime.now(UTC)
+    offset = (hour - now.hour) % 24
+    offset = offset - 24 if offset > 12 else offset
+    return f"Etc/GMT{-offset:+d}" if offset else "UTC"
+
+
+@pytest.fixture
+def queue(tmp_path, transactional_db):
+    """Three accounts in the phone stage (40, 50 and 70 days overdue), decided today."""
+    today = timezone.localdate()
+    p = Portfolio(today)
+    p.account("C1", overdue="1000.00", dpd=40)
+    p.account("C2", overdue="1000.00", dpd=70)
+    p.account("C3", overdue="9000.00", dpd=50)
+    import_portfolio(p.write(tmp_path / "p"))
+    Region.objects.filter(code="440305").update(time_zone=zone_where_it_is(12))
+    run_nightly(today, by="t")
+    ensure_demo_logins(lambda role: f"pw-{role}")
+    return today
+
+
+def _client(username):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(get_user_model().objects.get(username=username))
+    return client
+
+
+def test_the_queue_orders_by_priority_and_claims_are_exclusive(queue):
+    collector, supervisor = _client("phone_collector"), _client("collections_supervisor")
+    page = collector.get("/console/calls/").content.decode()
+    # ¥9,000 at 50 days outranks ¥1,000 at 70, which outranks ¥1,000 at 40.
+    assert page.index(">C3<") < page.index(">C2<") < page.index(">C1<")
+    task = PlannedAction.objects.get(account_id="C3", kind="call_task")
+    assert collector.post(f"/console/calls/{task.pk}/claim")["Location"] == "/console/accounts/C3/"
+    taken = supervisor.post(f"/console/calls/{task.pk}/claim", HTTP_HX_REQUEST="true")
+    assert "phone_collector is working on it" in taken.content.decode()
+    collector.post(f"/console/calls/{task.pk}/claim", {"release": "1"})
+    assert supervisor.post(f"/console/calls/{task.pk}/claim").status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_claiming_at_once_one_wins():
+    barrier, results = threading.Barrier(2), []
+
+    def attempt(who):
+        try:
+            barrier.wait()
+            claim("call", "42", by=who, at=timezone.now())
+            results.append(who)
+        except ClaimRefused:
+            results.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(who,)) for who in ("ann", "bob")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results)[-1] == "refused"
+    assert len([r for r in results if r != "refused"]) == 1
+    winner = next(r for r in results if r != "refused")
+    assert not release("call", "42", by="ann" if winner == "bob" else "bob", at=timezone.now())
+    assert release("call", "42", by=winner, at=timezone.now())
+
+
+def test_a_lapsed_claim_can_be_taken_over(transactional_db):
+    start = timezone.now()
+    claim("call", "7", by="ann", at=start)
+    with pytest.raises(ClaimRefused):
+        claim("call", "7", by="bob", at=start + timedelta(minutes=29))
+    assert claim("call", "7", by="bob", at=start + timedelta(minutes=31)).claimed_by == "bob"
+
+
+def test_a_promise_is_two_clicks_and_the_task_is_done(queue):
+    collector = _client("phone_collector")
+    page = collector.get("/console/accounts/C1/").content.decode()
+    assert 'id="promise"' in page
+    due = (queue + timedelta(days=3)).isoformat()
+    collector.post("/console/accounts/C1/call",
+                   {"outcome": "promise_to_pay", "ptp_amount": "500", "ptp_date": due})  # fmt: skip
+    contact = Contact.objects.get(account_id="C1", channel="call")
+    assert (contact.outcome, contact.ptp_amount_cents, contact.permit_id is not None) == (
+        "promise_to_pay",
+        50_000,
+        True,
+    )
+    assert (
+        PlannedAction.objects.get(account_id="C1", kind="call_task", as_of=queue).status == "done"
+    )
+
+
+def test_a_disallowed_call_is_shown_with_its_rule_and_cannot_be_recorded(queue):
+    Region.objects.filter(code="440305").update(time_zone=zone_where_it_is(22))
+    collector = _client("phone_collector")
+    page = collector.get("/console/accounts/C2/").content.decode()
+    assert 'data-rule="cn.hours.contact"' in page
+    assert 'disabled title="cn.hours.contact"' in page
+    collector.post("/console/accounts/C2/call", {"outcome": "reached"})
+    assert not Contact.objects.filter(account_id="C2", channel="call").exists()
+
+
+def test_reads_and_reveals_are_logged(queue):
+    manager = _client("strategy_manager")
+    page = manager.get("/console/accounts/C1/").content.decode()
+    assert "138****0000" in page
+    manager.post("/console/accounts/C1/reveal", {"reason": "borrower asked to update it"})
+    assert "13800000000" in manager.get("/console/accounts/C1/").content.decode()
+    codes = list(AuditEntry.objects.filter(actor="strategy_manager").values_list("code", flat=True))
+    assert codes == ["account.viewed", "borrower.revealed", "account.viewed"]

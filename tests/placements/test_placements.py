@@ -1,0 +1,76 @@
+"""Placing an account: only under a valid contract for the region; then only that agency may
+contact the borrower, and it sees only what is placed with it."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
+
+from doorstep.compliance.domain import check
+from doorstep.compliance.engine.checks import Action
+from doorstep.contact.models import Contact
+from doorstep.ledger.models import Region
+from doorstep.placements.domain import PlacementRefused, end_placement, place_account
+from doorstep.placements.models import Contract, Placement
+from tests.console.test_calls import zone_where_it_is
+
+pytestmark = pytest.mark.usefixtures("today_is_a_working_day")
+
+
+def _call(actor, at=None):
+    at = at or timezone.now()
+    return check(Action("A1", "BA1", "call", "collection", actor, at), now=at)
+
+
+def test_only_an_agency_under_a_valid_contract_for_the_region(agencies):
+    now = timezone.now()
+    with pytest.raises(PlacementRefused) as refused:
+        place_account("A1", agency="AG2", by="sup", at=now)  # AG2 covers another region
+    assert refused.value.code == "placement.contract"
+    Contract.objects.filter(reference="C-1").update(valid_until=now.date() - timedelta(days=1))
+    with pytest.raises(PlacementRefused):
+        place_account("A1", agency="AG1", by="sup", at=now)
+    assert not Placement.objects.exists()
+    Contract.objects.filter(reference="C-1").update(valid_until=now.date() + timedelta(days=300))
+    placed = place_account("A1", agency="AG1", by="sup", at=now)
+    assert (placed.agency_id, placed.until) == ("AG1", None)
+    with pytest.raises(PlacementRefused) as again:
+        place_account("A1", agency="AG1", by="sup", at=now)
+    assert again.value.code == "placement.placed"
+
+
+def test_a_placed_account_is_contacted_by_its_agency_only(agencies):
+    Region.objects.filter(code="440305").update(time_zone=zone_where_it_is(12))
+    assert _call("phone_collector").allowed
+    place_account("A1", agency="AG1", by="sup", at=timezone.now())
+    refused = _call("phone_collector")
+    assert (refused.allowed, refused.rule.id) == (False, "cn.placed")
+    assert _call("agency:AG1:ag1-wang").allowed
+    assert _call("agency:AG2:ag2-li").rule.id == "cn.placed"
+    end_placement("A1", by="sup", at=timezone.now(), reason="recalled")
+    # Ended today, so it still holds today; tomorrow the lender calls again.
+    assert _call("phone_collector").rule.id == "cn.placed"
+    tomorrow = _call("phone_collector", timezone.now() + timedelta(days=1))
+    assert tomorrow.rule is None or tomorrow.rule.id != "cn.placed"
+
+
+def test_an_agency_sees_only_what_is_placed_with_it(agencies):
+    Region.objects.filter(code="440305").update(time_zone=zone_where_it_is(12))
+    place_account("A1", agency="AG1", by="sup", at=timezone.now())
+    users = get_user_model().objects
+    mine, theirs = Client(HTTP_ACCEPT_LANGUAGE="en"), Client(HTTP_ACCEPT_LANGUAGE="en")
+    mine.force_login(users.get(username="ag1-wang"))
+    theirs.force_login(users.get(username="ag2-li"))
+    listing = mine.get("/console/agency/").content.decode()
+    assert "A1" in listing
+    assert "A2" not in listing
+    page = mine.get("/console/accounts/A1/").content.decode()
+    assert "13800000000" in page  # the number to call
+    assert "National ID" not in page
+    assert mine.get("/console/accounts/A2/").status_code == 403
+    assert theirs.get("/console/accounts/A1/").status_code == 403
+    mine.post("/console/accounts/A1/call", {"outcome": "no_answer"})
+    contact = Contact.objects.get(account_id="A1")
+    assert (contact.outcome, contact.recorded_by) == ("no_answer", "agency:AG1:ag1-wang")

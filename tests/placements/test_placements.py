@@ -8,12 +8,15 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
+from doorstep.audit.models import AuditEntry
 from doorstep.compliance.domain import check
 from doorstep.compliance.engine.checks import Action
 from doorstep.contact.models import Contact
-from doorstep.ledger.models import Region
-from doorstep.placements.domain import PlacementRefused, end_placement, place_account
+from doorstep.ledger.domain import local_date, post_payment
+from doorstep.ledger.models import Account, Region
+from doorstep.placements.domain import SETTLED, PlacementRefused, end_placement, place_account
 from doorstep.placements.models import Contract, Placement
+from doorstep.strategy.domain import run_nightly, take_payment
 from tests.console.test_calls import zone_where_it_is
 
 pytestmark = pytest.mark.usefixtures("today_is_a_working_day")
@@ -74,3 +77,27 @@ def test_an_agency_sees_only_what_is_placed_with_it(agencies):
     mine.post("/console/accounts/A1/call", {"outcome": "no_answer"})
     contact = Contact.objects.get(account_id="A1")
     assert (contact.outcome, contact.recorded_by) == ("no_answer", "agency:AG1:ag1-wang")
+
+
+def test_paying_off_ends_the_placement_at_once(agencies):
+    now = timezone.now()
+    place_account("A1", agency="AG1", by="sup", at=now)
+    balance = Account.objects.get(pk="A1").balance_cents
+    take_payment("A1", amount_cents=balance, paid_at=now, by="borrower", at=now)
+    placement = Placement.objects.get(account_id="A1")
+    assert (placement.until, placement.end_reason) == (local_date(placement.account, now), SETTLED)
+    assert AuditEntry.objects.filter(code="placement.ended").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_nightly_run_ends_the_placements_of_accounts_settled_without_a_re_decision(agencies):
+    now = timezone.now()
+    place_account("A1", agency="AG1", by="sup", at=now)
+    balance = Account.objects.get(pk="A1").balance_cents
+    post_payment("A1", amount_cents=balance, paid_at=now, by="import", at=now)  # the ledger alone
+    assert Placement.objects.get(account_id="A1").until is None
+
+    run_nightly(local_date(Account.objects.get(pk="A1"), now), by="nightly")
+
+    placement = Placement.objects.get(account_id="A1")
+    assert (placement.ended_by, placement.end_reason) == ("nightly", SETTLED)

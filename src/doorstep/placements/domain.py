@@ -97,3 +97,18 @@ def end_placement(account_id: str, *, by: str, at: datetime, reason: str) -> Pla
             data={"agency": placement.agency_id, "until": placement.until, "reason": reason},
         )
         return placement
+
+
+SETTLED = "account settled"
+
+
+def end_settled_placements(*, by: str, at: datetime) -> int:
+    """The nightly sweep: every open placement of an account that is settled ends, so the agency
+    stops working a paid account even when the payment reached the ledger without a re-decision
+    (an import). The real-time path ends it at the payment itself. Returns how many ended."""
+    ended = 0
+    for account_id in Placement.objects.filter(
+        until__isnull=True, account__status=AccountStatus.SETTLED
+    ).values_list("account_id", flat=True):
+        ended += end_placement(account_id, by=by, at=at, reason=SETTLED) is not None
+    return ended

@@ -34,6 +34,7 @@ from doorstep.contact.domain import record_contact
 from doorstep.ledger.domain import PostedPayment, local_date, place_hold, post_payment
 from doorstep.ledger.enums import AccountStatus
 from doorstep.ledger.models import Account
+from doorstep.placements.domain import SETTLED, end_placement, end_settled_placements
 from doorstep.scoring.domain import active_model, scores_table
 from doorstep.scoring.engine.features import INPUTS as SCORE_INPUTS
 from doorstep.strategy import queries, snapshot
@@ -202,11 +203,13 @@ def run_nightly(
             as_of=as_of, engine=engine, strategy=version, started_at=timezone.now(), started_by=by
         )
     run_id = run.pk if run else 0
-    arrangements = {}
+    arrangements, placements_ended = {}, 0
     if not dry_run:
         # Before the snapshot: a broken arrangement's hold closes, so tonight's decision escalates.
         with _phase("arrangements"):
             arrangements = review_arrangements(as_of, by=by, at=timezone.now())
+        with _phase("placements"):
+            placements_ended = end_settled_placements(by=by, at=timezone.now())
     if engine == Engine.POSTGRES:
         accounts, actions, stages = _run_in_postgres(
             as_of, strategy, version.pk, run_id, dry_run, fail_after_writing_decisions
@@ -249,6 +252,7 @@ def run_nightly(
                     "refused": refused,
                     "visits": visits,
                     "arrangements": arrangements,
+                    "placements_ended": placements_ended,
                     "decisions": {"rows": rows, "sha256": digest},
                 },
             )
@@ -589,11 +593,12 @@ def reevaluate_account(account: Account | str, *, at: datetime, by: str) -> Deci
                         template=template,
                         defaults={"stage": decision.stage},
                     )
-        arrangements_closed = 0
+        arrangements_closed, placement_ended = 0, False
         if account.status == AccountStatus.SETTLED:
             arrangements_closed = close_on_settlement(
                 account.pk, on=account.settled_on or as_of, by=by, at=at
             )
+            placement_ended = end_placement(account.pk, by=by, at=at, reason=SETTLED) is not None
         visits_cancelled = 0
         if decision.stage != Stage.HOME_VISIT:
             visits_cancelled = cancel_open_visits(
@@ -616,6 +621,7 @@ def reevaluate_account(account: Account | str, *, at: datetime, by: str) -> Deci
                 "cancelled_actions": cancelled,
                 "cancelled_visits": visits_cancelled,
                 "closed_arrangements": arrangements_closed,
+                "placement_ended": placement_ended,
                 "strategy": version.label,
             },
         )

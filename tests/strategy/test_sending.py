@@ -4,14 +4,24 @@ dispute since the nightly run stops them."""
 from datetime import timedelta
 
 import pytest
+import time_machine
 
 from doorstep.arrangements import domain as arrangements
+from doorstep.arrangements.engine.schedule import schedule
+from doorstep.arrangements.models import Arrangement
 from doorstep.compliance.domain import review_template
 from doorstep.compliance.models import CeaseRequest, Refusal
 from doorstep.contact.domain import draft_default_templates
 from doorstep.contact.models import Contact, OutboundMessage
 from doorstep.intake.importer import import_portfolio
-from doorstep.strategy.domain import place_account_hold, reevaluated, run_nightly, take_payment
+from doorstep.money import yuan
+from doorstep.strategy.domain import (
+    decide_arrangement,
+    place_account_hold,
+    reevaluated,
+    run_nightly,
+    take_payment,
+)
 from doorstep.strategy.models import PlannedAction
 from doorstep.strategy.sending import send_planned_messages
 from tests.arrangements.conftest import AS_OF, COLLECTOR, local
@@ -126,3 +136,63 @@ def test_a_message_stuck_while_sending_is_asked_again_with_the_same_reference(pl
     assert (first.status, second.status) == ("sent", "failed")
     assert second.permit_id in second.last_error
     assert Contact.objects.filter(permit_id=first.permit_id).count() == 1
+
+
+def _asked(account="A1"):
+    return arrangements.request_arrangement(
+        account, kind="instalment", base="overdue", months=6, first_due=AS_OF + timedelta(days=5),
+        by="borrower", at=local(AS_OF, 9), from_portal=True,
+    )  # fmt: skip
+
+
+def test_a_decision_on_an_arrangement_is_told_to_the_borrower_at_once(planned):
+    asked = _asked()
+    _, told = decide_arrangement(
+        lambda: arrangements.approve(asked.pk, by="c", reach=COLLECTOR, at=local(AS_OF)),
+        asked.pk, "A1", by="c", at=local(AS_OF),
+    )  # fmt: skip
+    assert told == "queued"
+    message = OutboundMessage.objects.get(account_id="A1", template__code="arrangement_approved")
+    first = schedule(arrangements.terms_of(Arrangement.objects.get(pk=asked.pk)))[0]
+    assert message.language == "zh"
+    assert "已通过" in message.text
+    assert f"首期 {yuan(first.amount_cents)} 元，{first.due_date.isoformat()} 应还" in message.text
+
+
+def test_a_decision_after_hours_is_told_in_the_next_mornings_run_and_a_rerun_night_keeps_it(
+    planned,
+):
+    asked = _asked()
+    late = local(AS_OF, 22)
+    _, told = decide_arrangement(
+        lambda: arrangements.refuse(asked.pk, by="c", at=late, reason="收入证明不足"),
+        asked.pk, "A1", by="c", at=late,
+    )  # fmt: skip
+    assert told == "planned"
+    assert not OutboundMessage.objects.filter(account_id="A1").exists()
+    run_nightly(AS_OF, by="t")  # the night re-plans its own actions, not this one
+    notice = PlannedAction.objects.get(account_id="A1", template="arrangement_refused")
+    assert notice.status == "planned"
+
+    send_planned_messages(TOMORROW, by="sender", now=MORNING)
+
+    notice.refresh_from_db()
+    assert notice.status == "done"
+    message = OutboundMessage.objects.get(account_id="A1", template__code="arrangement_refused")
+    assert message.status == "sent"
+
+
+def test_a_staff_decision_in_the_queue_tells_the_borrower(planned, client):
+    from django.contrib.auth import get_user_model
+
+    from doorstep.web.domain import ensure_demo_logins
+
+    asked = _asked()
+    ensure_demo_logins(lambda role: f"pw-{role}")
+    client.force_login(get_user_model().objects.get(username="phone_collector"))
+    with time_machine.travel(local(AS_OF, 10), tick=True):
+        client.post(f"/staff/arrangements/{asked.pk}/decide", {"action": "approve"})
+    assert Arrangement.objects.get(pk=asked.pk).state == "active"
+    assert OutboundMessage.objects.filter(
+        account_id="A1", template__code="arrangement_approved"
+    ).exists()

@@ -42,9 +42,17 @@ from doorstep.strategy.engine.actions import actions_sql, due_actions
 from doorstep.strategy.engine.decide import decide, decisions_sql
 from doorstep.strategy.engine.document import Strategy, load_strategy
 from doorstep.strategy.engine.featuresql import features_sql
-from doorstep.strategy.enums import ActionKind, ActionStatus, Engine, RunStatus, Stage
+from doorstep.strategy.enums import (
+    DECISION_NOTICES,
+    ActionKind,
+    ActionStatus,
+    Engine,
+    RunStatus,
+    Stage,
+)
 from doorstep.strategy.models import Decision, NightlyRun, PlannedAction, StrategyVersion
 from doorstep.strategy.screening import screen_planned_actions
+from doorstep.strategy.sending import tell_decision
 from doorstep.visits.domain import Proposal, cancel_open_visits, propose_visits
 from doorstep.visits.enums import BEFORE_CHECK_IN, OPEN_STATES, CancelReason
 from doorstep.visits.models import Visit
@@ -410,6 +418,7 @@ def _run_in_duckdb(as_of, strategy, version_id, run_id, dry_run, fail_half_way):
                 raise RuntimeError("killed half-way (test)")
             cursor.execute(
                 f"DELETE FROM strategy_plannedaction WHERE as_of = {d} AND status = 'planned'"
+                + _NOT_DECISION_NOTICES
             )
             if actions_arrow is not None:
                 cursor.adbc_ingest("nightly_actions", actions_arrow, mode="create", temporary=True)
@@ -417,6 +426,11 @@ def _run_in_duckdb(as_of, strategy, version_id, run_id, dry_run, fail_half_way):
             cursor.execute(_cancel_stale_actions(as_of))
             adbc.commit()
     return accounts, actions, stages
+
+
+_NOT_DECISION_NOTICES = " AND template NOT IN ({})".format(
+    ", ".join(f"'{code}'" for code in DECISION_NOTICES)
+)
 
 
 def _date_param(as_of: date) -> str:
@@ -489,6 +503,7 @@ def _run_in_postgres(as_of, strategy, version_id, run_id, dry_run, fail_half_way
                 raise RuntimeError("killed half-way (test)")
             cursor.execute(
                 f"DELETE FROM strategy_plannedaction WHERE as_of = {d} AND status = 'planned'"
+                + _NOT_DECISION_NOTICES
             )
             if plan:
                 cursor.execute(
@@ -659,6 +674,17 @@ def reevaluated(operation: Callable[[], T], account_id: str, *, by: str, at: dat
         result = operation()
         reevaluate_account(account_id, at=at, by=by)
         return result
+
+
+def decide_arrangement(
+    operation: Callable[[], T], arrangement_id: str, account_id: str, *, by: str, at: datetime
+) -> tuple[T, str]:
+    """Staff's decision on an arrangement request (approve, counter, refuse): the operation, the
+    account re-evaluated and the borrower told by SMS (`sending.tell_decision`, at once or in the
+    next morning's run), in one transaction. Returns the operation's result and how it was told."""
+    with transaction.atomic():
+        result = reevaluated(operation, account_id, by=by, at=at)
+        return result, tell_decision(arrangement_id, by=by, at=at)
 
 
 def record_contact_outcome(account_id: str, *, by: str, at: datetime, **contact) -> Decision:

@@ -34,6 +34,11 @@ class ActionKind(models.TextChoices):
     PLACEMENT = "placement", _("Placement")
 
 
+# Messages that tell the borrower a decision on their arrangement request (strategy/sending.py).
+# The nightly run never plans them, so re-running a night leaves them planned.
+DECISION_NOTICES = ("arrangement_approved", "arrangement_offer", "arrangement_refused")
+
+
 class ActionStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
     REFUSED = "refused", _("Refused by the compliance guard")

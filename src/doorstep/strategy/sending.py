@@ -12,7 +12,10 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 
-from doorstep.arrangements.domain import next_line
+from doorstep.arrangements.domain import next_line, terms_of
+from doorstep.arrangements.engine.schedule import schedule
+from doorstep.arrangements.enums import State
+from doorstep.arrangements.models import Arrangement
 from doorstep.audit.domain import record
 from doorstep.compliance.domain import authorize, check
 from doorstep.compliance.engine.checks import Action
@@ -23,8 +26,8 @@ from doorstep.ledger.domain import local_date
 from doorstep.ledger.enums import AccountStatus
 from doorstep.ledger.queries import account_position
 from doorstep.money import yuan
-from doorstep.strategy.enums import ActionKind, ActionStatus
-from doorstep.strategy.models import PlannedAction
+from doorstep.strategy.enums import DECISION_NOTICES, ActionKind, ActionStatus, Stage
+from doorstep.strategy.models import Decision, PlannedAction
 
 # Refusals that depend only on the time: the message is not refused, it waits.
 WAIT_CHECKS = ("hours", "quiet_day")
@@ -55,6 +58,8 @@ def template_params(action: PlannedAction, position) -> dict[str, object]:
     }
     if action.template == "arrangement_reminder":
         params |= arrangement_params(action.account_id, position.as_of)
+    elif action.template in DECISION_NOTICES:
+        params |= decision_params(action.account_id)
     return params
 
 
@@ -63,6 +68,80 @@ def arrangement_params(account_id: str, today: date) -> dict[str, object]:
     if line is None:
         return {}
     return {"amount": yuan(line[1]), "due_date": line[0].isoformat()}
+
+
+# An arrangement's decision, told to the borrower: the state it moved to -> the template.
+DECISION_TEMPLATES = dict(
+    zip((State.ACTIVE, State.COUNTERED, State.REFUSED), DECISION_NOTICES, strict=True)
+)
+
+
+def decision_params(account_id: str) -> dict[str, object]:
+    """The first payment of the account's latest decided arrangement (what an approval or an
+    offer names); nothing for a refusal, whose reason the portal shows."""
+    arrangement = (
+        Arrangement.objects.filter(account_id=account_id, decided_at__isnull=False)
+        .order_by("-decided_at")
+        .first()
+    )
+    if arrangement is None or arrangement.state not in (State.ACTIVE, State.COUNTERED):
+        return {}
+    first = schedule(terms_of(arrangement))[0]
+    return {"amount": yuan(first.amount_cents), "due_date": first.due_date.isoformat()}
+
+
+def tell_decision(arrangement_id: str, *, by: str, at: datetime) -> str:
+    """Tell the borrower that staff decided their request (approved, other terms offered, refused),
+    by SMS through the guard, at once. Outside the hours the pack allows (or on a quiet day) the
+    message is planned instead, for the next day's send run; a refusal of the guard or a missing
+    approved template leaves the portal, which shows the decision, as the only word. Call inside
+    the deciding transaction. Returns queued | planned | refused:<rule> | <rejection code>."""
+    with transaction.atomic():
+        arrangement = Arrangement.objects.select_related("account__borrower__region").get(
+            pk=arrangement_id
+        )
+        template = DECISION_TEMPLATES.get(arrangement.state)
+        if template is None:
+            return "no_decision"
+        account = arrangement.account
+        asked = Action(
+            account_id=account.pk,
+            borrower_id=account.borrower_id,
+            channel="sms",
+            purpose="notice",
+            actor=by,
+            planned_at=at,
+            template=template,
+        )
+        dry = check(asked, now=at)
+        if not dry.allowed and dry.rule.check in WAIT_CHECKS:
+            latest = Decision.objects.filter(account=account).order_by("-as_of").first()
+            PlannedAction.objects.get_or_create(
+                account=account,
+                as_of=local_date(account, at),
+                kind=ActionKind.MESSAGE,
+                channel="sms",
+                template=template,
+                defaults={"stage": latest.stage if latest else Stage.ARRANGEMENT},
+            )
+            return "planned"
+        verdict = authorize(asked, now=at)
+        if isinstance(verdict, Refusal):
+            return f"refused:{verdict.rule_id}"
+        position = account_position(account, local_date(account, at))
+        params = {
+            "lender": settings.DOORSTEP_VISITS["lender_name"],
+            "portal": f"{settings.DOORSTEP_PUBLIC_URL}/my/",
+            "amount": yuan(position.overdue),
+            "due_date": position.as_of.isoformat(),
+            **decision_params(account.pk),
+        }
+        try:
+            with transaction.atomic():
+                queue_message(verdict.pk, template_code=template, params=params, by=by, at=at)
+        except ContactRejected as exc:
+            return exc.code
+        return "queued"
 
 
 def send_planned_messages(day: date, *, by: str, now: datetime, drain: bool = True) -> SendResult:
@@ -124,7 +203,7 @@ def _send_one(action_id: int, *, by: str, now: datetime) -> str:
             account_id=account.pk,
             borrower_id=account.borrower_id,
             channel=action.channel,
-            purpose="reminder",
+            purpose="notice" if action.template in DECISION_NOTICES else "reminder",
             actor=by,
             planned_at=now,
             template=action.template,

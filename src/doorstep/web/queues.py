@@ -21,7 +21,7 @@ from doorstep.complaints.enums import CaseState, Finding
 from doorstep.complaints.errors import CaseError
 from doorstep.complaints.models import Case
 from doorstep.money import cents
-from doorstep.strategy.domain import reevaluated
+from doorstep.strategy.domain import decide_arrangement, reevaluated
 from doorstep.worklist.domain import ClaimRefused, claim, holders, release
 
 
@@ -103,7 +103,7 @@ def arrangement_decide(request, arrangement_id: str):
             )  # fmt: skip
         else:
             return redirect("queue-arrangement", arrangement_id=arrangement.pk)
-        reevaluated(operation, arrangement.account_id, by=by, at=now)
+        decide_arrangement(operation, arrangement.pk, arrangement.account_id, by=by, at=now)
     except ArrangementError as exc:
         return _with_error("queue-arrangement", exc.message, arrangement.pk)
     except (ValueError, ArithmeticError, TypeError):

@@ -11,11 +11,18 @@ ACCEPTED = {
 }
 
 
+def gettext_noop(text: str) -> str:
+    """Marks a message for the catalogue (`make messages`); doorstep.errors translates it."""
+    return text
+
+
 class UploadRejected(ValueError):
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+    """English template and figures kept apart, so the refusal reads in the borrower's language."""
+
+    def __init__(self, message: str, *, code: str, params: dict | None = None):
+        self.template, self.params, self.code = message, params or {}, code
+        self.message = message % self.params
+        super().__init__(self.message)
 
 
 @dataclass(frozen=True)
@@ -29,12 +36,13 @@ def sniff(content: bytes, *, max_bytes: int) -> Sniffed:
     """What the upload is, or UploadRejected (empty, too large, not a JPEG, PNG or PDF)."""
     if not content or len(content) > max_bytes:
         raise UploadRejected(
-            f"a file must be between 1 byte and {max_bytes // (1024 * 1024)} MB",
+            gettext_noop("a file must be between 1 byte and %(mb)s MB"),
             code="upload.size",
+            params={"mb": max_bytes // (1024 * 1024)},
         )
     for magic, found in ACCEPTED.items():
         if content.startswith(magic):
             return Sniffed(*found)
     raise UploadRejected(
-        "only JPEG or PNG photos and PDF documents are accepted", code="upload.type"
+        gettext_noop("only JPEG or PNG photos and PDF documents are accepted"), code="upload.type"
     )

@@ -70,6 +70,22 @@ def test_a_bad_plan_request_says_which_field(borrower):
     assert not Arrangement.objects.exists()
 
 
+def test_a_refusal_reads_in_the_borrowers_language_with_its_figures(borrower):
+    borrower.cookies["django_language"] = "zh-hans"
+    page = borrower.post(
+        "/my/a/A1/plan/",
+        {"kind": "instalment", "base": "overdue", "months": "30", "first_due": "2026-12-01"},
+    ).content.decode()
+    assert "分期期限为 3 至 24 个月" in page
+    borrower.cookies["django_language"] = "en"
+    page = borrower.post(
+        "/my/a/A1/plan/",
+        {"kind": "instalment", "base": "overdue", "months": "30", "first_due": "2026-12-01"},
+    ).content.decode()
+    assert "a plan runs 3 to 24 months" in page
+    assert not Arrangement.objects.exists()
+
+
 def test_the_record_lists_what_happened_as_csv(borrower):
     borrower.post("/my/a/A1/cases/", {"kind": "complaint", "category": "contact",
                                       "text": "Called me five times in one day."})  # fmt: skip

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Sum
+from django.utils.translation import gettext_noop
 
 from doorstep.arrangements.engine import schedule
 from doorstep.arrangements.enums import (
@@ -75,12 +76,18 @@ def transition(
     with transaction.atomic():
         locked = Arrangement.objects.select_for_update().filter(pk=key).first()
         if locked is None:
-            raise InvalidTransition(f"no arrangement {key}", code="arrangement.not_found")
+            raise InvalidTransition(
+                gettext_noop("no arrangement %(id)s"),
+                code="arrangement.not_found",
+                params={"id": key},
+            )
         to = TRANSITIONS.get((event, locked.state))
         if to is None:
             raise InvalidTransition(
-                f"cannot {Event(event).label.lower()} an arrangement that is "
-                f"{State(locked.state).label.lower()}",
+                gettext_noop(
+                    "this step (%(step)s) is not possible for an arrangement in state %(state)s"
+                ),
+                params={"step": Event(event).label, "state": State(locked.state).label},
                 code="arrangement.transition",
             )
         before = locked.state
@@ -149,13 +156,15 @@ def terms_for(
     elif kind == Kind.INSTALMENT:
         if base not in Base.values:
             raise ArrangementError(
-                "say whether the plan covers what is overdue or the whole balance",
+                gettext_noop("say whether the plan covers what is overdue or the whole balance"),
                 code="arrangement.terms",
                 field="base",
             )
         amount_cents = found.overdue_cents if base == Base.OVERDUE else found.outstanding_cents
     if not amount_cents:
-        raise ArrangementError("an amount is needed", code="arrangement.terms", field="amount")
+        raise ArrangementError(
+            gettext_noop("an amount is needed"), code="arrangement.terms", field="amount"
+        )
     if kind == Kind.WAIVER:
         first_due = found.today
     return schedule.Terms(kind, amount_cents, first_due, months if kind == Kind.INSTALMENT else 1)
@@ -172,7 +181,9 @@ def _check(terms: schedule.Terms, found: Figures) -> None:
             limits=limits(),
         )
     except schedule.TermsInvalid as exc:
-        raise ArrangementError(exc.message, code="arrangement.terms", field=exc.field) from exc
+        raise ArrangementError(
+            exc.template, code="arrangement.terms", field=exc.field, params=exc.params
+        ) from exc
 
 
 def terms_of(arrangement: Arrangement) -> schedule.Terms:
@@ -209,8 +220,14 @@ def _require_authority(reach: dict, terms: schedule.Terms) -> None:
     if not within(reach, terms.kind, terms.amount_cents):
         limit = reach.get(terms.kind) or 0
         raise NotAuthorised(
-            f"{Kind(terms.kind).label} of {yuan_display(terms.amount_cents)} is beyond your "
-            f"authority ({yuan_display(limit)}); a supervisor decides it",
+            gettext_noop(
+                "%(kind)s of %(amount)s is beyond your authority (%(limit)s); a supervisor decides it"
+            ),
+            params={
+                "kind": Kind(terms.kind).label,
+                "amount": yuan_display(terms.amount_cents),
+                "limit": yuan_display(limit),
+            },
             code="arrangement.authority",
         )
 
@@ -238,10 +255,17 @@ def request_arrangement(
     once. Side effects: the Arrangement, its evidence files, history and audit entries; when
     approved, its lines and hold. Raises ArrangementError."""
     if kind not in Kind.values:
-        raise ArrangementError(f"unknown kind {kind!r}", code="arrangement.terms", field="kind")
+        raise ArrangementError(
+            gettext_noop("unknown kind %(kind)s"),
+            code="arrangement.terms",
+            field="kind",
+            params={"kind": kind},
+        )
     if kind == Kind.WAIVER and (not hardship.strip() or not documents):
         raise ArrangementError(
-            "a waiver needs the hardship described and a document (payslip, medical invoice…)",
+            gettext_noop(
+                "a waiver needs the hardship described and a document (payslip, medical invoice…)"
+            ),
             code="arrangement.hardship",
             field="documents" if hardship.strip() else "hardship",
         )
@@ -254,10 +278,12 @@ def request_arrangement(
             .first()
         )
         if account is None or account.status == AccountStatus.SETTLED:
-            raise ArrangementError("this account is not open", code="arrangement.account")
+            raise ArrangementError(
+                gettext_noop("this account is not open"), code="arrangement.account"
+            )
         if Arrangement.objects.filter(account=account, state__in=OPEN_STATES).exists():
             raise ArrangementError(
-                "an arrangement is already requested or in force on this account",
+                gettext_noop("an arrangement is already requested or in force on this account"),
                 code="arrangement.open",
             )
         found = figures(account, at)
@@ -315,13 +341,19 @@ def _terms_data(terms: schedule.Terms) -> dict:
 def _sniffed(doc: Document):
     if doc.kind not in EvidenceKind.values:
         raise ArrangementError(
-            f"unknown document kind {doc.kind!r}", code="arrangement.document", field="documents"
+            gettext_noop("unknown document kind %(kind)s"),
+            code="arrangement.document",
+            field="documents",
+            params={"kind": doc.kind},
         )
     try:
         return sniff(doc.content, max_bytes=_cfg("evidence_max_bytes"))
     except UploadRejected as exc:
         raise ArrangementError(
-            f"{doc.name}: {exc.message}", code="arrangement.document", field="documents"
+            gettext_noop("%(name)s was not accepted: %(reason)s"),
+            code="arrangement.document",
+            field="documents",
+            params={"name": doc.name, "reason": exc},
         ) from exc
 
 
@@ -351,7 +383,7 @@ def add_document(arrangement_id: str, doc: Document, *, by: str, at: datetime) -
         arrangement = Arrangement.objects.select_for_update().get(pk=arrangement_id)
         if arrangement.state not in PENDING_STATES:
             raise ArrangementError(
-                "documents are added while the request waits for a decision",
+                gettext_noop("documents are added while the request waits for a decision"),
                 code="arrangement.state",
             )
         item = _keep(arrangement, doc, sniffed, by=by, at=at)
@@ -376,7 +408,11 @@ def _pending(arrangement_id: str) -> Arrangement:
         .first()
     )
     if arrangement is None:
-        raise InvalidTransition(f"no arrangement {arrangement_id}", code="arrangement.not_found")
+        raise InvalidTransition(
+            gettext_noop("no arrangement %(id)s"),
+            code="arrangement.not_found",
+            params={"id": arrangement_id},
+        )
     return arrangement
 
 
@@ -390,7 +426,7 @@ def approve(
         arrangement = _pending(arrangement_id)
         if arrangement.state != State.REQUESTED:
             raise InvalidTransition(
-                "only a request waiting for a decision can be approved",
+                gettext_noop("only a request waiting for a decision can be approved"),
                 code="arrangement.transition",
             )
         terms = terms_of(arrangement)
@@ -400,9 +436,12 @@ def approve(
             _check(terms, found)
         except ArrangementError as exc:
             raise ArrangementError(
-                f"the account's figures changed since the request ({exc.message}): "
-                "offer terms that fit them instead",
+                gettext_noop(
+                    "the account's figures changed since the request (%(reason)s): "
+                    "offer terms that fit them instead"
+                ),
                 code="arrangement.stale",
+                params={"reason": exc},
                 field=exc.field,
             ) from exc
         return _activate(arrangement, found, by=by, at=at, note=note)
@@ -424,7 +463,9 @@ def counter(
     """Offer the borrower other terms (within the offerer's authority, so that accepting them
     needs no second decision). The borrower has `counter_days` to accept. Raises as `approve`."""
     if not note.strip():
-        raise ArrangementError("say why other terms are offered", code="arrangement.reason")
+        raise ArrangementError(
+            gettext_noop("say why other terms are offered"), code="arrangement.reason"
+        )
     with transaction.atomic():
         arrangement = _pending(arrangement_id)
         found = figures(arrangement.account, at)
@@ -455,7 +496,7 @@ def counter(
 def refuse(arrangement_id: str, *, by: str, at: datetime, reason: str) -> Arrangement:
     """Refuse a request, with the reason the borrower will read. Raises InvalidTransition."""
     if not reason.strip():
-        raise ArrangementError("a refusal needs a reason", code="arrangement.reason")
+        raise ArrangementError(gettext_noop("a refusal needs a reason"), code="arrangement.reason")
     return transition(
         arrangement_id,
         Event.REFUSE,
@@ -473,10 +514,14 @@ def accept_offer(arrangement_id: str, *, by: str, at: datetime) -> Arrangement:
     with transaction.atomic():
         arrangement = _pending(arrangement_id)
         if arrangement.state != State.COUNTERED:
-            raise InvalidTransition("no offer is waiting", code="arrangement.transition")
+            raise InvalidTransition(
+                gettext_noop("no offer is waiting"), code="arrangement.transition"
+            )
         found = figures(arrangement.account, at)
         if found.today > arrangement.respond_by:
-            raise ArrangementError("the offer has expired: ask again", code="arrangement.expired")
+            raise ArrangementError(
+                gettext_noop("the offer has expired: ask again"), code="arrangement.expired"
+            )
         _check(terms_of(arrangement), found)
         return _activate(arrangement, found, by=by, at=at, event=Event.ACCEPT)
 
@@ -513,7 +558,11 @@ def _activate(
                 at=at,
             )
         except LedgerError as exc:
-            raise ArrangementError(exc.message, code="arrangement.waiver") from exc
+            raise ArrangementError(
+                "%(reason)s",
+                code="arrangement.waiver",
+                params={"reason": exc.message},
+            ) from exc
     else:
         fields["hold"] = place_hold(
             arrangement.account_id, kind=HoldKind.ARRANGEMENT, since=found.today, by=by

@@ -1,12 +1,11 @@
-"""The arrangements app's exception type: a user-safe message, a stable code, and the field."""
+"""The arrangements app's exception type: a user-safe message (readable in the borrower's language,
+doorstep.errors), a stable code, and the field."""
+
+from doorstep.errors import UserError
 
 
-class ArrangementError(Exception):
-    def __init__(self, message: str, *, code: str, field: str = ""):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.field = field
+class ArrangementError(UserError):
+    pass
 
 
 class InvalidTransition(ArrangementError):

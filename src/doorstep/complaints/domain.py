@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from doorstep.audit.domain import record
 from doorstep.complaints.enums import HOLD_FOR, CaseKind, CaseState, Category, Finding
@@ -39,20 +40,37 @@ def file_case(
     the Case and its attachments; the account's hold (shared with other open cases of the same
     hold kind); an audit entry (case.filed). Raises CaseError naming the field."""
     if kind not in CaseKind.values:
-        raise CaseError(f"unknown kind {kind!r}", code="case.kind", field="kind")
+        raise CaseError(
+            gettext_noop("unknown kind %(kind)s"),
+            code="case.kind",
+            field="kind",
+            params={"kind": kind},
+        )
     if category not in Category.values:
-        raise CaseError(f"unknown category {category!r}", code="case.category", field="category")
+        raise CaseError(
+            gettext_noop("unknown category %(category)s"),
+            code="case.category",
+            field="category",
+            params={"category": category},
+        )
     text = text.strip()
     if not 5 <= len(text) <= 4000:
         raise CaseError(
-            "describe what happened in 5 to 4,000 characters", code="case.text", field="text"
+            gettext_noop("describe what happened in 5 to 4,000 characters"),
+            code="case.text",
+            field="text",
         )
     checked = []
     for name, content in attachments:
         try:
             checked.append((name, content, sniff(content, max_bytes=_cfg("attachment_max_bytes"))))
         except UploadRejected as exc:
-            raise CaseError(f"{name}: {exc.message}", code=exc.code, field="attachments") from exc
+            raise CaseError(
+                gettext_noop("%(name)s was not accepted: %(reason)s"),
+                code=exc.code,
+                field="attachments",
+                params={"name": name, "reason": exc},
+            ) from exc
     with transaction.atomic():
         account = (
             Account.objects.select_for_update()
@@ -61,7 +79,11 @@ def file_case(
             .first()
         )
         if account is None:
-            raise CaseError(f"no account {account_id}", code="case.account")
+            raise CaseError(
+                gettext_noop("no account %(account)s"),
+                code="case.account",
+                params={"account": account_id},
+            )
         today = local_date(account, at)
         hold_kind = HOLD_FOR[kind]
         hold = next(
@@ -126,10 +148,12 @@ def answer_case(case_id: str, *, by: str, at: datetime, finding: str, answer: st
     no other open case shares it; collection may resume from tomorrow. Side effects: the case;
     the hold; an audit entry (case.answered, with whether it was late). Raises CaseError."""
     if finding not in Finding.values:
-        raise CaseError("choose a finding", code="case.finding", field="finding")
+        raise CaseError(gettext_noop("choose a finding"), code="case.finding", field="finding")
     if len(answer.strip()) < 5:
         raise CaseError(
-            "write the answer the borrower will read", code="case.answer", field="answer"
+            gettext_noop("write the answer the borrower will read"),
+            code="case.answer",
+            field="answer",
         )
     with transaction.atomic():
         case = (
@@ -139,9 +163,11 @@ def answer_case(case_id: str, *, by: str, at: datetime, finding: str, answer: st
             .first()
         )
         if case is None:
-            raise CaseError(f"no case {case_id}", code="case.not_found")
+            raise CaseError(
+                gettext_noop("no case %(case)s"), code="case.not_found", params={"case": case_id}
+            )
         if case.state != CaseState.OPEN:
-            raise CaseError("this case is already answered", code="case.answered")
+            raise CaseError(gettext_noop("this case is already answered"), code="case.answered")
         today = local_date(case.account, at)
         case.state, case.finding, case.answer = CaseState.ANSWERED, finding, answer.strip()
         case.answered_by, case.answered_at = by, at

@@ -8,8 +8,10 @@ import uuid
 from datetime import datetime
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from doorstep.audit.domain import record
+from doorstep.errors import UserError
 from doorstep.ledger.enums import AccountStatus, EntrySource
 from doorstep.ledger.errors import LedgerError
 from doorstep.ledger.models import Account
@@ -20,11 +22,8 @@ from doorstep.payments.models import PaymentIntent
 from doorstep.strategy.domain import take_payment
 
 
-class PaymentError(Exception):
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+class PaymentError(UserError):
+    pass
 
 
 def start_payment(
@@ -33,14 +32,20 @@ def start_payment(
     """Open a payment intent for at most what is owed. Side effects: the intent; an audit entry
     (payment.started). Raises PaymentError."""
     if purpose not in Purpose.values:
-        raise PaymentError(f"unknown purpose {purpose!r}", code="pay.purpose")
+        raise PaymentError(
+            gettext_noop("unknown purpose %(purpose)s"),
+            code="pay.purpose",
+            params={"purpose": purpose},
+        )
     with transaction.atomic():
         account = Account.objects.select_for_update().filter(pk=account_id).first()
         if account is None or account.status == AccountStatus.SETTLED:
-            raise PaymentError("this account has nothing to pay", code="pay.account")
+            raise PaymentError(gettext_noop("this account has nothing to pay"), code="pay.account")
         if not 0 < amount_cents <= account.balance_cents:
             raise PaymentError(
-                f"pay between ¥0.01 and {yuan_display(account.balance_cents)}", code="pay.amount"
+                gettext_noop("pay between ¥0.01 and %(most)s"),
+                code="pay.amount",
+                params={"most": yuan_display(account.balance_cents)},
             )
         intent = PaymentIntent.objects.create(
             id=f"PI-{uuid.uuid4().hex[:20]}",
@@ -71,7 +76,11 @@ def apply_callback(body: bytes, signature: str, *, at: datetime) -> PaymentInten
     with transaction.atomic():
         intent = PaymentIntent.objects.select_for_update().filter(pk=found.intent_id).first()
         if intent is None:
-            raise PaymentError(f"no payment {found.intent_id}", code="pay.unknown")
+            raise PaymentError(
+                gettext_noop("no payment %(id)s"),
+                code="pay.unknown",
+                params={"id": found.intent_id},
+            )
         if intent.state != IntentState.PENDING:
             return intent  # a repeated callback: the first one decided
         intent.gateway_ref, intent.updated_at = found.gateway_ref, at

@@ -18,9 +18,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from doorstep.audit.domain import record
 from doorstep.contact.channels import OUTBOX, backend_for
+from doorstep.errors import UserError
 from doorstep.ledger.models import Borrower
 from doorstep.ledger.privacy import configured_cipher
 from doorstep.portal.models import SignInCode
@@ -30,11 +32,8 @@ def _cfg(name: str):
     return settings.DOORSTEP_PORTAL[name]
 
 
-class SignInRefused(Exception):
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+class SignInRefused(UserError):
+    pass
 
 
 def normalise_phone(value: str) -> str:
@@ -66,7 +65,7 @@ def send_code(phone: str, *, client: str, at: datetime) -> CodeSent:
     is reached (the same for known and unknown numbers)."""
     number = normalise_phone(phone)
     if not 7 <= len(number) <= 15:
-        raise SignInRefused("enter your mobile number", code="signin.phone")
+        raise SignInRefused(gettext_noop("enter your mobile number"), code="signin.phone")
     phone_hash = configured_cipher().lookup_hash(number)
     hour_ago = at - timedelta(hours=1)
     with transaction.atomic():
@@ -76,7 +75,8 @@ def send_code(phone: str, *, client: str, at: datetime) -> CodeSent:
         ).count() >= _cfg("client_codes_per_hour"):
             record("portal.code_limited", actor="portal", at=at, data={"phone": phone_hash})
             raise SignInRefused(
-                "too many codes asked for: try again in an hour", code="signin.limited"
+                gettext_noop("too many codes asked for: try again in an hour"),
+                code="signin.limited",
             )
         known = Borrower.objects.filter(phone_hash=phone_hash).exists()
         code = f"{secrets.randbelow(10**6):06d}"
@@ -108,7 +108,7 @@ def check_code(phone: str, code: str, *, at: datetime) -> list[str]:
     newest live code is the one tried. Raises SignInRefused (the same words for every failure)."""
     number = normalise_phone(phone)
     phone_hash = configured_cipher().lookup_hash(number)
-    wrong = SignInRefused("the code is wrong or has expired", code="signin.code")
+    wrong = SignInRefused(gettext_noop("the code is wrong or has expired"), code="signin.code")
     with transaction.atomic():
         row = (
             SignInCode.objects.select_for_update()
@@ -134,7 +134,7 @@ def check_code(phone: str, code: str, *, at: datetime) -> list[str]:
             # One number, two people: signing in would show one the other's accounts.
             record("portal.ambiguous_phone", actor="portal", at=at, data={"phone": phone_hash})
             raise SignInRefused(
-                "this number is on more than one person's file: please call us",
+                gettext_noop("this number is on more than one person's file: please call us"),
                 code="signin.ambiguous",
             )
         ids = [p.pk for p in people]

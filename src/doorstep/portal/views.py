@@ -91,7 +91,7 @@ def sign_in(request):
         try:
             sent = signin.send_code(phone, client=_client(request), at=timezone.now())
         except signin.SignInRefused as exc:
-            error = _(exc.message)
+            error = exc.translated()
         else:
             request.session["portal_phone"] = signin.normalise_phone(phone)
             request.session["portal_demo_code"] = sent.demo_code
@@ -108,7 +108,7 @@ def enter_code(request):
         try:
             ids = signin.check_code(phone, request.POST.get("code", "").strip(), at=timezone.now())
         except signin.SignInRefused as exc:
-            error = _(exc.message)
+            error = exc.translated()
         else:
             request.session.cycle_key()  # a new session id once signed in
             request.session[SESSION_KEY] = ids
@@ -214,8 +214,10 @@ def pay(request, account_id: str):
             intent = start_payment(
                 account.pk, amount_cents=amount, purpose=purpose, by=_by(account), at=now
             )
-        except (PaymentError, ValueError, ArithmeticError) as exc:
-            error = getattr(exc, "message", _("enter an amount in yuan, e.g. 500 or 120.50"))
+        except PaymentError as exc:
+            error = exc.translated()
+        except (ValueError, ArithmeticError):
+            error = _("enter an amount in yuan, e.g. 500 or 120.50")
         else:
             return redirect(gateway().start(intent, return_url=""))
     return render(
@@ -338,7 +340,7 @@ def plan_request(request, account_id: str):
                 at=now,
             )
         except ArrangementError as exc:
-            error, field = _(exc.message), exc.field
+            error, field = exc.translated(), exc.field
         except (ValueError, ArithmeticError):
             error = _("check the dates and amounts")
         else:
@@ -382,7 +384,7 @@ def plan(request, account_id: str, arrangement_id: str):
             else:
                 return HttpResponseBadRequest("unknown answer")
         except ArrangementError as exc:
-            messages.error(request, _(exc.message))
+            messages.error(request, exc.translated())
         return redirect("portal-plan", account_id=account.pk, arrangement_id=arrangement.pk)
     lines = list(arrangement.lines.all())
     preview = []
@@ -435,7 +437,7 @@ def cases(request, account_id: str):
                 at=now,
             )
         except CaseError as exc:
-            error, field = _(exc.message), exc.field
+            error, field = exc.translated(), exc.field
         else:
             return redirect("portal-case", account_id=account.pk, case_id=case.pk)
     return render(

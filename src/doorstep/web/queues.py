@@ -105,7 +105,7 @@ def arrangement_decide(request, arrangement_id: str):
             return redirect("queue-arrangement", arrangement_id=arrangement.pk)
         decide_arrangement(operation, arrangement.pk, arrangement.account_id, by=by, at=now)
     except ArrangementError as exc:
-        return _with_error("queue-arrangement", exc.message, arrangement.pk)
+        return _with_error("queue-arrangement", exc.translated(), arrangement.pk)
     except (ValueError, ArithmeticError, TypeError):
         return _with_error("queue-arrangement", "check the date and amount", arrangement.pk)
     return redirect("queue-arrangements")
@@ -173,5 +173,5 @@ def case_answer(request, case_id: str):
             case.account_id, by=by, at=now,
         )  # fmt: skip
     except CaseError as exc:
-        return _with_error("queue-cases", exc.message)
+        return _with_error("queue-cases", exc.translated())
     return redirect("queue-cases")

@@ -11,6 +11,8 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
+from doorstep.money import yuan_display
+
 EXTENSION = "extension"
 INSTALMENT = "instalment"
 MINIMUM = "minimum_payment"
@@ -52,11 +54,18 @@ class Line:
     amount_cents: int
 
 
+def gettext_noop(text: str) -> str:
+    """Marks a message for the catalogue (`make messages`); doorstep.errors translates it."""
+    return text
+
+
 class TermsInvalid(ValueError):
-    def __init__(self, message: str, *, field: str):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+    """English template and figures kept apart, so the refusal reads in the borrower's language."""
+
+    def __init__(self, message: str, *, field: str, params: dict | None = None):
+        self.template, self.params, self.field = message, params or {}, field
+        self.message = message % self.params
+        super().__init__(self.message)
 
 
 def minimum_cents(overdue_cents: int, limits: Limits) -> int:
@@ -78,55 +87,74 @@ def check_terms(
     """Refuse terms the lender does not offer, naming the field. Raises TermsInvalid."""
     kind, amount = terms.kind, terms.amount_cents
     if kind not in KINDS:
-        raise TermsInvalid(f"unknown arrangement kind {kind!r}", field="kind")
+        raise TermsInvalid(
+            gettext_noop("unknown arrangement kind %(kind)s"), field="kind", params={"kind": kind}
+        )
     if amount <= 0:
-        raise TermsInvalid("the amount must be positive", field="amount")
+        raise TermsInvalid(gettext_noop("the amount must be positive"), field="amount")
     if kind == WAIVER:
         if amount > waivable_cents:
             raise TermsInvalid(
-                "a waiver covers only late fees and penalty interest not yet waived",
+                gettext_noop("a waiver covers only late fees and penalty interest not yet waived"),
                 field="amount",
             )
         return
     if terms.first_due < today:
-        raise TermsInvalid("the payment date is in the past", field="first_due")
+        raise TermsInvalid(gettext_noop("the payment date is in the past"), field="first_due")
     if overdue_cents <= 0 and kind != INSTALMENT:
-        raise TermsInvalid("nothing is overdue on this account", field="kind")
+        raise TermsInvalid(gettext_noop("nothing is overdue on this account"), field="kind")
     if kind == EXTENSION:
         if terms.first_due > today + timedelta(days=limits.max_extension_days):
             raise TermsInvalid(
-                f"an extension is at most {limits.max_extension_days} days", field="first_due"
+                gettext_noop("an extension is at most %(days)s days"),
+                field="first_due",
+                params={"days": limits.max_extension_days},
             )
         if amount != overdue_cents:
-            raise TermsInvalid("an extension defers what is overdue, all of it", field="amount")
+            raise TermsInvalid(
+                gettext_noop("an extension defers what is overdue, all of it"), field="amount"
+            )
     elif kind == INSTALMENT:
         if not limits.min_months <= terms.months <= limits.max_months:
             raise TermsInvalid(
-                f"a plan runs {limits.min_months} to {limits.max_months} months", field="months"
+                gettext_noop("a plan runs %(least)s to %(most)s months"),
+                field="months",
+                params={"least": limits.min_months, "most": limits.max_months},
             )
         if amount not in (overdue_cents, outstanding_cents):
             raise TermsInvalid(
-                "a plan restructures what is overdue or the whole balance", field="amount"
+                gettext_noop("a plan restructures what is overdue or the whole balance"),
+                field="amount",
             )
         if terms.first_due > today + timedelta(days=limits.max_first_due_days):
             raise TermsInvalid(
-                f"the first payment is due within {limits.max_first_due_days} days",
+                gettext_noop("the first payment is due within %(days)s days"),
                 field="first_due",
+                params={"days": limits.max_first_due_days},
             )
         if amount < terms.months:
-            raise TermsInvalid("too little to spread over so many months", field="months")
+            raise TermsInvalid(
+                gettext_noop("too little to spread over so many months"), field="months"
+            )
     else:  # minimum or partial payment: one payment, within the extension window
         if terms.first_due > today + timedelta(days=limits.max_extension_days):
             raise TermsInvalid(
-                f"the payment date is at most {limits.max_extension_days} days away",
+                gettext_noop("the payment date is at most %(days)s days away"),
                 field="first_due",
+                params={"days": limits.max_extension_days},
             )
         least = minimum_cents(overdue_cents, limits)
         if kind == MINIMUM and amount != least:
-            raise TermsInvalid(f"the minimum payment is {least} cents", field="amount")
+            raise TermsInvalid(
+                gettext_noop("the minimum payment is %(least)s"),
+                field="amount",
+                params={"least": yuan_display(least)},
+            )
         if kind == PARTIAL and not least <= amount < overdue_cents:
             raise TermsInvalid(
-                "a partial payment is at least the minimum and less than what is overdue",
+                gettext_noop(
+                    "a partial payment is at least the minimum and less than what is overdue"
+                ),
                 field="amount",
             )
 

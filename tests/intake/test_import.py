@@ -493,3 +493,42 @@ def test_clean_first_load_skips_the_stage_and_writes_the_same_rows(portfolio_dir
     assert {"instalments", "payments", "contacts"}.isdisjoint(staged_files)
     assert result.rows_written["instalments"] == Instalment.objects.count()
     assert check_ledger() == (4, [])
+
+
+def _email_column(directory: Path, keep: int) -> None:
+    """Rewrite borrowers.csv with only its first `keep` columns (dropping email when it is last)."""
+    path = directory / "borrowers.csv"
+    rows = [line.split(",") for line in path.read_text(encoding="utf-8").splitlines()]
+    path.write_text("\n".join(",".join(row[:keep]) for row in rows) + "\n", encoding="utf-8")
+
+
+def test_an_email_is_kept_encrypted_and_a_file_without_the_column_keeps_it(portfolio_dir):
+    import_portfolio(portfolio_dir)
+    first = Borrower.objects.get(pk="B0001")
+    assert first.email() == "zhang.wei@example.com"
+    assert "zhang" not in first.email_encrypted
+    assert Borrower.objects.get(pk="B0002").email() == ""
+
+    _email_column(portfolio_dir, keep=9)  # the same file without its email column
+    import_portfolio(portfolio_dir)
+    assert Borrower.objects.get(pk="B0001").email() == "zhang.wei@example.com"
+
+
+def test_an_empty_email_in_the_file_clears_a_wrong_one(portfolio_dir):
+    import_portfolio(portfolio_dir)
+    rewrite(portfolio_dir / "borrowers.csv", "zhang.wei@example.com", "")
+    result = import_portfolio(portfolio_dir)
+    assert result.rows_written["borrowers"] == 1
+    assert Borrower.objects.get(pk="B0001").email() == ""
+
+
+def test_a_malformed_email_names_its_line(portfolio_dir, database):
+    rewrite(portfolio_dir / "borrowers.csv", "zhang.wei@example.com", "zhang.wei at example")
+
+    problems = rejected(portfolio_dir)
+
+    database.check(
+        problems,
+        "borrowers.csv, line 2, field email: is not an email address such as name@example.com "
+        "(got 'zhang.wei at example')",
+    )

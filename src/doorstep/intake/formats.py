@@ -8,7 +8,7 @@ ID_MAX = 32
 @dataclass(frozen=True)
 class Column:
     name: str
-    kind: str  # id | text | code6 | date | instant | money | int | coord | bool | enum
+    kind: str  # id | text | email | code6 | date | instant | money | int | coord | bool | enum
     required: bool = True
     choices: tuple[str, ...] = ()
     max_length: int | None = None
@@ -57,6 +57,7 @@ FORMATS: tuple[FileFormat, ...] = (
             Column("name", "text", max_length=100),
             Column("national_id", "text", max_length=32),
             Column("phone", "text", max_length=32),
+            Column("email", "email", required=False),
             Column("address", "text", max_length=500),
             Column("region_code", "code6"),
             Column("lat", "coord", required=False),

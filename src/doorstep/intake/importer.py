@@ -266,7 +266,7 @@ STAGES = {
     "borrowers": [
         ("id", "text"), ("name", "text"), ("national_id_encrypted", "text"),
         ("national_id_hash", "text"), ("phone_encrypted", "text"), ("phone_hash", "text"),
-        ("address", "text"), ("region_id", "text"), ("lat", "decimal"), ("lon", "decimal"),
+        ("email_encrypted", "text"), ("address", "text"), ("region_id", "text"), ("lat", "decimal"), ("lon", "decimal"),
         ("language", "text"), ("content_hash", "text"),
     ],
     "accounts": [
@@ -739,21 +739,38 @@ class _Writer:
                   OR ledger_region.field_coverage <> excluded.field_coverage"""
         ).rowcount
 
+    def _emails(self, emails: list[str]) -> tuple[list[str], list[str]]:
+        """Encrypted emails and their hashes; an empty email stays empty (no address on file)."""
+        given = [e for e in emails if e]
+        encrypted, hashed = self.cipher.batch(given) if given else ([], [])
+        tokens, digests = iter(encrypted), iter(hashed)
+        enc, hashes = [], []
+        for email in emails:
+            enc.append(next(tokens) if email else "")
+            hashes.append(next(digests) if email else "")
+        return enc, hashes
+
     def write_borrowers(self, label, batch) -> int:
+        # Without an email column the addresses on file are kept; with one, the file's value
+        # (an empty one clears a wrong address: sending to it would reach a stranger).
+        keep_email = (
+            "" if "email" in batch.absent else "email_encrypted = excluded.email_encrypted,"
+        )
         v = {name: reading.python_values(values) for name, values in batch.values.items()}
         national_enc, national_hash = self.cipher.batch(v["national_id"])
         phone_enc, phone_hash = self.cipher.batch(v["phone"])
+        email_enc, email_hash = self._emails(v["email"])
         languages = [lang or "zh" for lang in v["language"]]
         content = [
             hashlib.sha256("\x1f".join(str(x) for x in row).encode()).hexdigest()
             for row in zip(v["name"], national_hash, phone_hash, v["address"], v["region_code"],
-                           v["lat"], v["lon"], languages, strict=True)
+                           v["lat"], v["lon"], languages, email_hash, strict=True)
         ]  # fmt: skip
         self.stage(
             "borrowers",
             batch.lines,
             [v["borrower_id"], v["name"], national_enc, national_hash, phone_enc, phone_hash,
-             v["address"], v["region_code"], v["lat"], v["lon"], languages, content],
+             email_enc, v["address"], v["region_code"], v["lat"], v["lon"], languages, content],
         )  # fmt: skip
         self.duplicates_in_stage(
             "borrowers", ["id"], ["content_hash"], label,
@@ -770,12 +787,14 @@ class _Writer:
         )
         return self.sql(
             f"""INSERT INTO ledger_borrower (id, name, national_id_encrypted, national_id_hash,
-                   phone_encrypted, phone_hash, address, region_id, lat, lon, language, content_hash)
+                   phone_encrypted, phone_hash, email_encrypted, address, region_id, lat, lon,
+                   language, content_hash)
                SELECT id, name, national_id_encrypted, national_id_hash, phone_encrypted, phone_hash,
-                   address, region_id, lat, lon, language, content_hash
+                   email_encrypted, address, region_id, lat, lon, language, content_hash
                FROM stage_borrowers s WHERE {self.first_only["borrowers"]}
                ON CONFLICT (id) DO UPDATE SET name = excluded.name,
                    phone_encrypted = excluded.phone_encrypted, phone_hash = excluded.phone_hash,
+                   {keep_email}
                    address = excluded.address, region_id = excluded.region_id, lat = excluded.lat,
                    lon = excluded.lon, language = excluded.language, content_hash = excluded.content_hash
                WHERE ledger_borrower.content_hash <> excluded.content_hash"""

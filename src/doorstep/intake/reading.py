@@ -24,6 +24,9 @@ MONEY = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"
 INTEGER = r"^[0-9]{1,9}$"
 COORD = r"^-?[0-9]{1,3}(\.[0-9]{1,8})?$"
 ID = r"^[A-Za-z0-9_.:-]+$"
+EMAIL = (
+    r"^[^@\s]+@[^@\s]+\.[^@\s]+$"  # one @, a dot in the domain, no spaces: enough to catch slips
+)
 TRUE_VALUES = ("true", "1", "yes", "y", "t")
 FALSE_VALUES = ("false", "0", "no", "n", "f", "")
 
@@ -84,6 +87,7 @@ class Batch:
     lines: list[int]
     values: dict[str, pa.Array]
     rejected: list[str] = field(default_factory=list)  # ids of the rows left out
+    absent: frozenset[str] = frozenset()  # optional columns the file does not have
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -255,7 +259,8 @@ def check_batch(
         name: converted if everything else pc.filter(converted, keep)
         for name, converted in typed.items()
     }
-    return Batch(lines=lines, values=values, rejected=rejected)
+    absent = frozenset(c.name for c in fmt.columns if c.name not in table.column_names)
+    return Batch(lines=lines, values=values, rejected=rejected, absent=absent)
 
 
 def python_values(array: pa.Array) -> list:
@@ -299,13 +304,17 @@ def _check_column(column: Column, values: pa.Array, problems, label, first_line)
             bad = pc.or_(bad, mask)
 
     kind = column.kind
-    if kind in ("id", "text", "code6", "enum", "tz", "currency"):
+    if kind in ("id", "text", "code6", "enum", "tz", "currency", "email"):
         if kind == "id":
             fail(pc.greater(pc.utf8_length(values), ID_MAX), f"longer than {ID_MAX} characters")
             fail(pc.invert(pc.match_substring_regex(values, ID)), "is not a valid identifier")
         elif kind == "text" and column.max_length:
             fail(pc.greater(pc.utf8_length(values), column.max_length),
                  f"longer than {column.max_length} characters")  # fmt: skip
+        elif kind == "email":
+            fail(pc.greater(pc.utf8_length(values), 254), "longer than 254 characters")
+            fail(pc.invert(pc.match_substring_regex(values, EMAIL)),
+                 "is not an email address such as name@example.com")  # fmt: skip
         elif kind == "code6":
             fail(pc.invert(pc.match_substring_regex(values, r"^[0-9]{6}$")),
                  "must be a 6-digit administrative code")  # fmt: skip

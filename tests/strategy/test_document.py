@@ -68,3 +68,27 @@ def test_yaml_errors_give_the_line():
     assert errors("name: [unclosed\n") == [
         "not valid YAML (line 2, column 1): expected ',' or ']', but got '<stream end>'"
     ]
+
+
+def test_a_reason_that_quotes_a_threshold_the_condition_no_longer_has_is_refused():
+    moved = DEFAULT.replace('when: "dpd >= 31"', 'when: "dpd >= 40"')
+
+    assert errors(moved) == [
+        "rule phone.dpd_31: its en reason quotes 31, a figure its condition does not contain; "
+        "write the condition's figures, or show the account's with a {placeholder}",
+        "rule phone.dpd_31: its zh reason quotes 31, a figure its condition does not contain; "
+        "write the condition's figures, or show the account's with a {placeholder}",
+    ]
+    # Edited together, the text and the rule agree again.
+    load_strategy(moved.replace("from day 31", "from day 40").replace("逾期31天起", "逾期40天起"))
+
+
+def test_figures_may_come_from_the_features_the_condition_reads_and_chinese_units():
+    # "30 days" is the window of refusals_30d; "3万元" is 30,000.
+    assert "30天内拒绝沟通" in DEFAULT
+    assert "3万元以上" in DEFAULT
+    load_strategy(DEFAULT)
+    lowered = DEFAULT.replace(
+        "overdue_amount >= 30000 AND dpd >= 31", "overdue_amount >= 20000 AND dpd >= 31"
+    )
+    assert any("its zh reason quotes 3" in e for e in errors(lowered))

@@ -21,6 +21,7 @@ from doorstep.strategy import domain
 from doorstep.strategy.enums import ActionStatus, RunStatus
 from doorstep.strategy.models import Decision, NightlyRun, PlannedAction, StrategyVersion
 from tests.strategy.builder import Portfolio
+from tests.strategy.edits import visit_from
 
 AS_OF = date(2026, 11, 20)
 ENGINES = ["duckdb", "postgres"]
@@ -139,9 +140,7 @@ def test_a_dry_run_writes_nothing(tmp_path):
 @pytest.mark.django_db
 def test_publishing_versions_a_strategy_with_author_and_diff():
     first = domain.active_version()
-    text = first.document.replace(
-        "dpd >= 90 AND overdue_amount >= 3000", "dpd >= 75 AND overdue_amount >= 3000"
-    )
+    text = visit_from(first.document, 75)
     second = domain.publish_strategy(text, by="li.strategy", note="visit from 75 days")
     again = domain.publish_strategy(text, by="someone.else")
 
@@ -167,11 +166,7 @@ def test_an_invalid_strategy_file_is_refused_by_the_command_with_every_error(tmp
 def test_strategy_diff_prints_the_from_to_matrix(tmp_path, capsys):
     small_portfolio(tmp_path)
     new = tmp_path / "new.yaml"
-    new.write_text(
-        domain.DEFAULT_STRATEGY.read_text().replace(
-            "dpd >= 90 AND overdue_amount", "dpd >= 40 AND overdue_amount"
-        )
-    )
+    new.write_text(visit_from(domain.DEFAULT_STRATEGY.read_text(), 40))
     call_command("strategy", "diff", "active", str(new), "--as-of", AS_OF.isoformat())
     out = capsys.readouterr().out.splitlines()
     header = out[1].split()

@@ -8,13 +8,14 @@ account replaces the base condition for it.
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from doorstep.documents import Strict, validation_messages
 from doorstep.strategy.engine.features import FEATURES
-from doorstep.strategy.engine.rules import Condition, RuleError, parse_condition
+from doorstep.strategy.engine.rules import Condition, RuleError, exp, parse_condition
 
 LADDER = ("none", "pre_due", "reminder", "phone", "home_visit", "legal")
 SUPERSEDING = ("suspended", "arrangement")
@@ -27,6 +28,11 @@ ACTION_KINDS = {
 }
 _PLACEHOLDER = re.compile(r"\{([a-z_0-9]+)\}")
 _ID = r"^[a-z][a-z0-9_.]*$"
+# A figure written in a reason: 3,000 or 90 or 0.5, not part of a word or a longer number (Chinese
+# characters count as word characters for \w, so the guard names ASCII only).
+_FIGURE = re.compile(
+    r"(?<![0-9A-Za-z_.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![0-9A-Za-z_.,])\d+(?:\.\d+)?"
+)
 
 
 class StrategyInvalid(ValueError):
@@ -207,7 +213,48 @@ def load_strategy(text: str) -> Strategy:
                 except RuleError as error:
                     errors.append(str(error))
                     continue
+                errors.extend(
+                    _stale_figures(rule.id, rule.reason, [base, *(c for _, c in overrides)])
+                )
                 rules.append(CompiledRule(rule.id, stage.id, gate, base, overrides, rule.reason))
     if errors:
         raise StrategyInvalid(errors)
     return Strategy(document, tuple(rules), text)
+
+
+def _figures(text: str) -> list[tuple[Decimal, str]]:
+    """The figures written in a text, as values: "3,000" is 3000, "3万" is 30000."""
+    found = []
+    for match in _FIGURE.finditer(text):
+        value = Decimal(match.group().replace(",", ""))
+        if text[match.end() : match.end() + 1] == "万":
+            value *= 10_000
+        found.append((value, match.group()))
+    return found
+
+
+def _stale_figures(rule_id: str, reason: Text, conditions: list[Condition]) -> list[str]:
+    """A reason that quotes a figure its condition does not hold: the threshold was edited and the
+    text was not, so borrowers and staff would be told a rule that is no longer the rule."""
+    held = set()
+    for condition in conditions:
+        for literal in condition.tree.find_all(exp.Literal):
+            if literal.is_number:
+                try:
+                    held.add(Decimal(literal.this))
+                except InvalidOperation:
+                    continue
+        # A feature's own window ("refusals in the last 30 days") may be quoted too.
+        for name in condition.features:
+            held |= {value for value, _ in _figures(FEATURES[name].en)}
+    errors = []
+    for language in ("en", "zh"):
+        text = _PLACEHOLDER.sub("", getattr(reason, language))
+        for value, figure in dict.fromkeys(_figures(text)):
+            if value not in held:
+                errors.append(
+                    f"rule {rule_id}: its {language} reason quotes {figure}, a figure its "
+                    "condition does not contain; write the condition's figures, or show the "
+                    "account's with a {placeholder}"
+                )
+    return errors

@@ -37,6 +37,19 @@ HISTORY_STEPS = score_features.HISTORY
 DAY = 86_400  # seconds
 
 
+def _hold_texts(kind: str) -> tuple[str, str]:
+    return f"an open {kind.replace('_', ' ')} hold", f"{kind} 暂停"
+
+
+# Holds whose length is policy: their texts say it, so a reason may quote it (document.py).
+HOLD_TEXTS = {
+    "visit_declined": (
+        "the borrower declined a visit: no visit for 30 days (DOORSTEP_VISITS decline_hold_days)",
+        "借款人拒绝上门：30天内不再上门（DOORSTEP_VISITS decline_hold_days）",
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Feature:
     name: str
@@ -97,9 +110,7 @@ FEATURES: dict[str, Feature] = {
             "还款安排履行中",
         ),
         *(
-            Feature(
-                f"hold_{kind}", "bool", f"an open {kind.replace('_', ' ')} hold", f"{kind} 暂停"
-            )
+            Feature(f"hold_{kind}", "bool", *HOLD_TEXTS.get(kind, _hold_texts(kind)))
             for kind in HOLD_KINDS
         ),
         Feature("visits_30d", "int", "home visits in the last 30 days", "30天内上门次数"),

@@ -31,6 +31,12 @@ def public_model(public):
     return train(public.matrix, public.labels, seed=evaluate.SEED)
 
 
+@pytest.fixture(scope="session")
+def small_public_model(public):
+    """The shipped recipe with few rounds, on every row: enough for the reasons' tests."""
+    return train(public.matrix, public.labels, seed=evaluate.SEED, rounds=60)
+
+
 def tiny_model(seed: int = 1):
     """A small model on synthetic history (no public data needed): for registry and nightly
     tests, where what matters is that a model exists, not how good it is."""

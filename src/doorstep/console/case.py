@@ -32,6 +32,7 @@ from doorstep.ledger.queries import account_position
 from doorstep.money import cents
 from doorstep.pii import mask_national_id, mask_phone
 from doorstep.placements.domain import agency_actor, open_placement
+from doorstep.scoring.domain import active_model
 from doorstep.strategy.calls import record_call
 from doorstep.strategy.domain import active_version, compiled
 from doorstep.strategy.enums import Stage
@@ -48,6 +49,12 @@ CALL_OUTCOMES = (
     ContactOutcome.REFUSED,
     ContactOutcome.THIRD_PARTY,
 )
+
+
+def band_label(band: str) -> str:
+    return {"low": _("Low risk"), "medium": _("Medium risk"), "high": _("High risk")}.get(
+        band, band
+    )
 
 
 def allowed_now(account: Account, now, actor: str) -> list[dict]:
@@ -103,6 +110,7 @@ def account_view(request, account_id: str):
         explanation = explain_account(account.pk, today, compiled(active_version()), at=now)
     zh = (get_language() or "").startswith("zh")
     zone = account.borrower.region.time_zone
+    score = explanation.score if explanation else None
     context = {
         "account": account,
         "borrower": borrower,
@@ -126,6 +134,13 @@ def account_view(request, account_id: str):
         ],
         "zone": zone,
         "stage_label": Stage(explanation.decision.stage).label if explanation else "",
+        "score": score,
+        "score_band": band_label(score.risk_band) if score else "",
+        "score_reasons": [
+            {"code": r.code, "text": r.zh if zh else r.en, "weight": f"{r.weight:+.3f}"}
+            for r in (score.reasons if score else ())
+        ],
+        "scoring_active": active_model() is not None,
         "channels": allowed_now(account, now, by),
         "outcomes": [(o.value, o.label) for o in CALL_OUTCOMES],
         "may_record": who == "agency" or request.user.has_perm("contact.add_contact"),

@@ -36,6 +36,7 @@ from doorstep.payments.enums import Purpose
 from doorstep.payments.gateways import GatewayError, gateway
 from doorstep.payments.models import PaymentIntent
 from doorstep.portal import record, signin
+from doorstep.portal.reasons import plain_reasons
 from doorstep.strategy.domain import active_version, compiled, reevaluated
 from doorstep.strategy.queries import explain_account
 from doorstep.visits.domain import respond_token
@@ -184,6 +185,7 @@ def account(request, account_id: str):
         "stage_label": record.stage_label(stage, zh) if stage else "",
         "stage_words": stage_words,
         "next_words": next_words,
+        "score_words": plain_reasons(explanation.score if explanation else None),
         "visit": visit,
         "visit_token": respond_token(visit.pk) if visit else "",
         "arrangement": Arrangement.objects.filter(account=account, state__in=OPEN_STATES).first(),

@@ -1,5 +1,6 @@
 """Reads of the strategy: one account's features (the real-time path), explain, exports."""
 
+import dataclasses
 import hashlib
 from datetime import date, datetime
 
@@ -10,7 +11,8 @@ from doorstep.audit.domain import digest_query
 from doorstep.contact.models import Contact
 from doorstep.ledger.domain import local_date
 from doorstep.ledger.models import Account, Hold, Instalment, LedgerEntry
-from doorstep.scoring.domain import active_model, score_row
+from doorstep.scoring.domain import active_model, score_reasons, score_row
+from doorstep.scoring.engine.features import INPUTS
 from doorstep.strategy.engine.account import (
     AccountRow,
     ContactRow,
@@ -21,7 +23,7 @@ from doorstep.strategy.engine.account import (
     day_end_epoch,
 )
 from doorstep.strategy.engine.document import Strategy
-from doorstep.strategy.engine.explain import explain
+from doorstep.strategy.engine.explain import ScoreLine, explain
 from doorstep.strategy.models import Decision
 
 
@@ -113,7 +115,23 @@ def explain_account(account_id: str, as_of: date | None, strategy: Strategy, *, 
     """The live explanation of one account (as of its region's today when `as_of` is None)."""
     account = Account.objects.select_related("borrower__region").get(pk=account_id)
     as_of = as_of or local_date(account, at)
-    return explain(strategy, account_features_row(account, as_of, strategy), as_of)
+    row = account_features_row(account, as_of, strategy)
+    return dataclasses.replace(explain(strategy, row, as_of), score=score_line(row))
+
+
+def score_line(row: dict) -> ScoreLine | None:
+    """The score of a features row (`account_features_row`) with its top reasons; None when no
+    model is active or the account is not in collections (only those are scored)."""
+    model = row.get("model")
+    if model is None or row.get("risk_score") is None:
+        return None
+    return ScoreLine(
+        model=model.version,
+        risk_score=row["risk_score"],
+        risk_band=row["risk_band"],
+        reasons=tuple(score_reasons(model, row)),
+        inputs={name: row[name] for name in INPUTS},
+    )
 
 
 EXPORT_COLUMNS = (

@@ -180,14 +180,40 @@ READERS = 2
 COSTLIEST_FIRST = ("instalments", "entries", "contacts", "accounts", "holds", "previous")
 
 
-def arrow_snapshot(as_of: date) -> dict[str, pa.Table]:
+def history_accounts_sql(as_of: date, vendor: str) -> str:
+    """Every account opened by `as_of`, settled or not, with its opening and settlement dates:
+    the account-months of the score's training history (`strategy.history`) need the accounts
+    that were in the book then, which the nightly snapshot's accounts are not."""
+    d = f"DATE '{as_of.isoformat()}'" if vendor == "postgresql" else f"'{as_of.isoformat()}'"
+    text = "CAST({} AS TEXT)" if vendor == "postgresql" else "{}"
+    return f"""
+        SELECT a.id AS account_id, a.product, b.region_id AS region_code,
+               CASE WHEN a.auto_debit THEN 1 ELSE 0 END AS auto_debit,
+               {text.format("a.opened_on")} AS opened_on,
+               COALESCE({text.format("a.settled_on")}, '') AS settled_on
+        FROM ledger_account a JOIN ledger_borrower b ON b.id = a.borrower_id
+        WHERE a.opened_on <= {d}"""
+
+
+HISTORY_ACCOUNTS_TYPED = (
+    f"{TYPED['accounts']}, CAST(opened_on AS DATE) AS opened_on, "
+    "CAST(NULLIF(CAST(settled_on AS VARCHAR), '') AS DATE) AS settled_on"
+)
+
+
+def arrow_snapshot(as_of: date, *, history: bool = False) -> dict[str, pa.Table]:
     """Every snapshot relation as an Arrow table, read through ADBC (types restored by `TYPED`).
+    With `history`, `accounts` is every account opened by `as_of` with its opening and settlement
+    dates (`history_accounts_sql`; typed by HISTORY_ACCOUNTS_TYPED) and `previous` is left out.
 
     The relations are read in parallel on `READERS` connections. On SQLite their read
     transactions start while a third connection holds the write lock, so all of them see the same
     committed state, as one connection would (writers wait for those few milliseconds only).
     """
     queries = source_queries(as_of, connection.vendor)
+    if history:
+        queries["accounts"] = history_accounts_sql(as_of, connection.vendor)
+        del queries["previous"]
     pending = Queue()
     for name in sorted(queries, key=COSTLIEST_FIRST.index):
         pending.put(name)

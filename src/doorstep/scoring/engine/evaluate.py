@@ -41,7 +41,10 @@ def figures(labels: np.ndarray, scores: np.ndarray, delinquent: np.ndarray) -> d
         "ks": overall["ks"],
         "brier": overall["brier"],
         "ece": overall["ece"],
-        "auc_delinquent": round(metrics.auc(labels[delinquent], scores[delinquent]), 4),
+        # Undefined when the accounts behind are all of one kind (a small or young ledger).
+        "auc_delinquent": round(metrics.auc(labels[delinquent], scores[delinquent]), 4)
+        if len(np.unique(labels[delinquent])) == 2
+        else None,
         "accounts": overall["accounts"],
         "delinquent_accounts": int(delinquent.sum()),
     }

@@ -82,3 +82,37 @@ def summary(labels: np.ndarray, scores: np.ndarray) -> dict:
         "brier": round(brier(labels, scores), 4),
         "ece": round(ece(labels, scores), 4),
     }
+
+
+# --- intervals for outcome rates (the uplift report) --------------------------------------------
+
+Z95 = 1.959964  # the standard normal's 97.5th percentile
+
+
+def wilson(successes: int, trials: int, z: float = Z95) -> tuple[float, float] | None:
+    """Wilson score interval for a proportion (95 % by default); None without trials. Unlike the
+    normal approximation it stays inside [0, 1] and is usable for small counts and rates near 0
+    or 1, which a cohort of visited accounts per arm and band often is."""
+    if trials <= 0:
+        return None
+    p = successes / trials
+    denominator = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denominator
+    half = z * np.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
+    return (max(0.0, float(centre - half)), min(1.0, float(centre + half)))
+
+
+def ratio_interval(
+    n: int, sx: float, sy: float, sxx: float, syy: float, sxy: float, z: float = Z95
+) -> tuple[float, float] | None:
+    """Normal-approximation interval (95 % by default) for a ratio of sums R = Σy / Σx over n
+    units — the linearisation (delta method) of survey sampling: the variance of R is that of
+    the residuals y − R·x divided by n·x̄², and the residuals' sum of squares comes from the five
+    sums alone (Σy² − 2R·Σxy + R²·Σx²), so the interval needs no row-level pass. Clipped to
+    [0, 1] (recoveries are capped at what was overdue). None below two units or with Σx = 0."""
+    if n < 2 or sx <= 0:
+        return None
+    ratio = sy / sx
+    residual = max(syy - 2 * ratio * sxy + ratio * ratio * sxx, 0.0) / (n - 1)
+    se = np.sqrt(residual / n) / (sx / n)
+    return (max(0.0, float(ratio - z * se)), min(1.0, float(ratio + z * se)))

@@ -8,8 +8,10 @@ unpaid"). New instalments falling due are not added, so amounts are lower bounds
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from doorstep.ledger.engine.positions import bucket_for
+from doorstep.scoring.engine.reasons import Reason
 from doorstep.strategy.engine.decide import Decision, condition_for, decide, render, rule_result
 from doorstep.strategy.engine.document import Strategy
 from doorstep.strategy.engine.features import MODEL_FEATURES
@@ -48,11 +50,25 @@ class NextChange:
 
 
 @dataclass(frozen=True)
+class ScoreLine:
+    """The collection score of an account in collections: the model in force, the score and its
+    band, and the reason groups that raise it most (scoring.engine.reasons), with the history
+    inputs they were computed from (for wording them with the account's own figures)."""
+
+    model: str
+    risk_score: Decimal
+    risk_band: str
+    reasons: tuple[Reason, ...]
+    inputs: dict
+
+
+@dataclass(frozen=True)
 class Explanation:
     as_of: date
     decision: Decision
     lines: tuple[RuleLine, ...]
     next_change: NextChange | None
+    score: ScoreLine | None = None  # None: no model active, or nothing overdue
 
 
 def explain(strategy: Strategy, row: dict, as_of: date) -> Explanation:

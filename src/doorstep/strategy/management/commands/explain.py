@@ -12,9 +12,13 @@ from doorstep.strategy.engine.explain import STAGE_NAMES
 
 LABELS = {
     "en": {"stage": "stage", "rules": "rules", "gates": "gates", "why": "why", "next": "next",
-           "skipped": "skipped: no scoring model", "nothing": "nothing changes by itself"},
+           "skipped": "skipped: no scoring model", "nothing": "nothing changes by itself",
+           "score": "score", "model": "model", "band": "band", "reasons": "score reasons",
+           "low": "low", "medium": "medium", "high": "high"},
     "zh": {"stage": "阶段", "rules": "规则", "gates": "门槛", "why": "原因", "next": "接下来",
-           "skipped": "跳过：尚无评分模型", "nothing": "不会自行变化"},
+           "skipped": "跳过：尚无评分模型", "nothing": "不会自行变化",
+           "score": "催收评分", "model": "模型", "band": "风险等级", "reasons": "评分原因",
+           "low": "低", "medium": "中", "high": "高"},
 }  # fmt: skip
 
 
@@ -46,6 +50,20 @@ class Command(BaseCommand):
         change = e.next_change
         text = (change.en if lang == "en" else change.zh) if change else words["nothing"]
         self.stdout.write(f"{words['next']}: {text}")
+        if e.score is not None:
+            self._score(e.score, words, lang)
+
+    def _score(self, score, words, lang):
+        """The collection score in force: model, score, band and the reasons that raise it."""
+        band = words.get(score.risk_band, score.risk_band)
+        self.stdout.write(
+            f"{words['score']}: {score.risk_score} ({words['band']} {band}), "
+            f"{words['model']} {score.model}"
+        )
+        self.stdout.write(f"{words['reasons']}:")
+        for n, reason in enumerate(score.reasons, 1):
+            text = reason.en if lang == "en" else reason.zh
+            self.stdout.write(f"  {n}. [{reason.code}] {text}  (+{reason.weight:.4f})")
 
 
 def _shown(name, value):

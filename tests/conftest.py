@@ -72,3 +72,25 @@ def today_is_a_working_day(monkeypatch):
 
     pack = domain.active_pack()
     monkeypatch.setattr(domain, "active_pack", lambda: pack.model_copy(update={"quiet_days": ()}))
+
+
+@pytest.fixture
+def run_worker():
+    """Run `doorstep db_worker --batch` in this process: every ready job, then return. The worker
+    installs its own SIGINT/SIGTERM handlers; they are put back afterwards. Needs a transactional
+    test (the worker checks its connection between jobs, which closes a test's open transaction)."""
+    import signal
+
+    from django.core.management import call_command
+
+    def run(worker_id: str | None = "test-worker") -> None:
+        saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+        named = ["--worker-id", worker_id] if worker_id else []
+        try:
+            call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload",
+                         "--interval", "0", *named, verbosity=0)  # fmt: skip
+        finally:
+            for sig, handler in saved.items():
+                signal.signal(sig, handler)
+
+    return run

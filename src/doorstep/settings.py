@@ -171,6 +171,22 @@ DOORSTEP_PERMIT_MINUTES = int(os.environ.get("DOORSTEP_PERMIT_MINUTES", "30"))
 # default one file per database under the var dir. Keep a copy off the database's machine.
 DOORSTEP_AUDIT_ANCHOR_FILE = os.environ.get("DOORSTEP_AUDIT_ANCHOR_FILE", "")
 
+# The providers messages leave through (contact.channels; dotted paths). The default sends nothing
+# (development and the demo); DOORSTEP_SMS_BACKEND=doorstep.contact.channels.HttpSmsBackend with
+# DOORSTEP_SMS_URL and DOORSTEP_SMS_TOKEN for a real gateway, or ...SandboxSmsBackend below.
+DOORSTEP_SMS_BACKEND = os.environ.get(
+    "DOORSTEP_SMS_BACKEND", "doorstep.contact.channels.OutboxBackend"
+)
+DOORSTEP_EMAIL_BACKEND = os.environ.get(
+    "DOORSTEP_EMAIL_BACKEND", "doorstep.contact.channels.OutboxBackend"
+)
+DOORSTEP_PUSH_BACKEND = os.environ.get(
+    "DOORSTEP_PUSH_BACKEND", "doorstep.contact.channels.OutboxBackend"
+)
+DOORSTEP_SMS_URL = os.environ.get("DOORSTEP_SMS_URL", "")
+DOORSTEP_SMS_TOKEN = os.environ.get("DOORSTEP_SMS_TOKEN", "")
+DOORSTEP_PUSH_URL = os.environ.get("DOORSTEP_PUSH_URL", "")
+DOORSTEP_PUSH_TOKEN = os.environ.get("DOORSTEP_PUSH_TOKEN", "")
 # The outbox (contact.domain.drain_outbox): a message left `sending` (the sender died between
 # marking it and the provider's answer) is asked about again, under the same reference, only once
 # it has been sending this long.

@@ -57,13 +57,15 @@ def runs_of(db) -> list[str]:
     return [status for (status,) in rows]
 
 
-def killed_in(log_text: str) -> str:
-    """The phase a killed run was in: the one after the last that logged its end."""
+def killed_in(log_text: str, engine: str) -> str:
+    """The phase a killed run was in: the one after the last that logged its end (the postgres
+    engine reads no snapshot: it works in place)."""
+    phases = [p for p in PHASES if engine == "duckdb" or p != "snapshot"]
     done = re.findall(r"^nightly (.+?): [\d.]+ s$", log_text, flags=re.MULTILINE)
     if not done:
-        return "arrangements"
-    after = PHASES.index(done[-1]) + 1
-    return PHASES[after] if after < len(PHASES) else "audit entry"
+        return phases[0]
+    after = phases.index(done[-1]) + 1
+    return phases[after] if after < len(phases) else "audit entry"
 
 
 def state(db) -> dict[str, object]:
@@ -160,7 +162,7 @@ def test_a_nightly_run_killed_at_random_points_converges_to_a_clean_run(
             time.sleep(delay)  # the kill point itself, not a wait for something
             if process.poll() is None:
                 harness.kill(process)
-                kills.append((round(delay, 3), killed_in(log.read_text(errors="replace"))))
+                kills.append((round(delay, 3), killed_in(log.read_text(errors="replace"), engine)))
             else:
                 kills.append((round(delay, 3), "had finished"))
         harness.run(nightly, env=env(databases, "killed", var), log=tmp_path / "rerun.log")

@@ -5,6 +5,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from doorstep.contact.models import OutboundMessage
@@ -41,9 +42,13 @@ def test_the_nightly_run_enqueued_from_the_cli_runs_in_the_worker(tmp_path, run_
 
 
 @pytest.mark.django_db
-def test_enqueueing_refuses_a_dry_run_or_a_strategy_file(tmp_path):
+def test_enqueueing_refuses_a_dry_run_or_an_engine_the_database_cannot_run(tmp_path):
     with pytest.raises(CommandError, match="--enqueue runs the active strategy"):
         call_command("nightly", "--as-of", AS_OF.isoformat(), "--enqueue", "--dry-run")
+    if connection.vendor != "postgresql":
+        with pytest.raises(CommandError, match="the postgres engine runs in place"):
+            call_command("nightly", "--as-of", AS_OF.isoformat(), "--enqueue", "--engine",
+                         "postgres")  # fmt: skip
     assert DBTaskResult.objects.count() == 0
 
 

@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from doorstep.strategy import domain, tasks
 from doorstep.strategy.engine.document import StrategyInvalid, load_strategy
@@ -36,6 +37,9 @@ class Command(BaseCommand):
             if dry_run or strategy is not None:
                 raise CommandError("--enqueue runs the active strategy for real: no --dry-run, "
                                    "no --strategy")  # fmt: skip
+            if engine == Engine.POSTGRES and connection.vendor != "postgresql":
+                raise CommandError("the postgres engine runs in place: DATABASE_URL must name "
+                                   "PostgreSQL")  # fmt: skip
             queued = tasks.nightly.enqueue(as_of.isoformat(), engine=engine, by=by)
             self.stdout.write(f"nightly run as of {as_of} enqueued: task {queued.id}")
             return

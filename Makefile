@@ -12,7 +12,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/doorstep
 # catalogue's tests (msgfmt).
 SYSTEM_PACKAGES := fonts-noto-cjk poppler-utils chromium gettext
 
-.PHONY: install system-deps demo test test-pg lint format messages bench clean
+.PHONY: install system-deps demo test test-pg failure-tests lint format messages bench clean
 
 install: system-deps $(STAMP)
 
@@ -37,6 +37,12 @@ test: install
 
 test-pg: install
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 tests
+
+# The failure tests (docs/operations.md): processes and connections killed mid-work, on SQLite, or on
+# PostgreSQL when DATABASE_URL names it. The quick ones also run in `make test`; the slow ones (the
+# nightly run killed at random points, the worker killed while sending) only here. Figures printed.
+failure-tests: install
+	$(BIN)/pytest -m failure -s -p no:cacheprovider tests/failure
 
 lint: install
 	$(BIN)/ruff check .

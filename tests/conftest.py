@@ -72,3 +72,37 @@ def today_is_a_working_day(monkeypatch):
 
     pack = domain.active_pack()
     monkeypatch.setattr(domain, "active_pack", lambda: pack.model_copy(update={"quiet_days": ()}))
+
+
+@pytest.fixture
+def run_worker():
+    """Run `doorstep db_worker --batch` in this process: every ready job, then return. The worker
+    installs its own SIGINT/SIGTERM handlers; they are put back afterwards. Needs a transactional
+    test (the worker checks its connection between jobs, which closes a test's open transaction)."""
+    import signal
+
+    from django.core.management import call_command
+
+    def run(worker_id: str | None = "test-worker") -> None:
+        saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+        named = ["--worker-id", worker_id] if worker_id else []
+        try:
+            call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload",
+                         "--interval", "0", *named, verbosity=0)  # fmt: skip
+        finally:
+            for sig, handler in saved.items():
+                signal.signal(sig, handler)
+
+    return run
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked slow (the nightly kill runs: minutes each) run only when a -m expression names
+    them or their `failure` mark: `make failure-tests` does."""
+    expression = config.getoption("markexpr") or ""
+    if "slow" in expression or "failure" in expression:
+        return
+    skip = pytest.mark.skip(reason="slow: run by make failure-tests (pytest -m failure)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -39,6 +39,11 @@ INSTALLED_APPS = [
     "doorstep.portal",
     "doorstep.console",
     "doorstep.web",
+    # Background work (docs/operations.md): Django's tasks API, backported to 5.2 by django-tasks,
+    # with the database backend of django-tasks-db. After doorstep.web, whose db_worker (the
+    # package's worker plus the recovery of its own abandoned tasks) takes precedence.
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -99,6 +104,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Where background jobs go (docs/operations.md): rows in the database, run by `doorstep db_worker`.
+# DOORSTEP_TASKS_BACKEND=django_tasks.backends.immediate.ImmediateBackend runs each job at once in
+# the process that enqueues it (no worker).
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("DOORSTEP_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -155,6 +170,33 @@ DOORSTEP_PERMIT_MINUTES = int(os.environ.get("DOORSTEP_PERMIT_MINUTES", "30"))
 # The audit trail's anchor file (`doorstep audit anchor` appends the chain's head to it); by
 # default one file per database under the var dir. Keep a copy off the database's machine.
 DOORSTEP_AUDIT_ANCHOR_FILE = os.environ.get("DOORSTEP_AUDIT_ANCHOR_FILE", "")
+
+# The providers messages leave through (contact.channels; dotted paths). The default sends nothing
+# (development and the demo); DOORSTEP_SMS_BACKEND=doorstep.contact.channels.HttpSmsBackend with
+# DOORSTEP_SMS_URL and DOORSTEP_SMS_TOKEN for a real gateway, or ...SandboxSmsBackend below.
+DOORSTEP_SMS_BACKEND = os.environ.get(
+    "DOORSTEP_SMS_BACKEND", "doorstep.contact.channels.OutboxBackend"
+)
+DOORSTEP_EMAIL_BACKEND = os.environ.get(
+    "DOORSTEP_EMAIL_BACKEND", "doorstep.contact.channels.OutboxBackend"
+)
+DOORSTEP_PUSH_BACKEND = os.environ.get(
+    "DOORSTEP_PUSH_BACKEND", "doorstep.contact.channels.OutboxBackend"
+)
+DOORSTEP_SMS_URL = os.environ.get("DOORSTEP_SMS_URL", "")
+DOORSTEP_SMS_TOKEN = os.environ.get("DOORSTEP_SMS_TOKEN", "")
+DOORSTEP_PUSH_URL = os.environ.get("DOORSTEP_PUSH_URL", "")
+DOORSTEP_PUSH_TOKEN = os.environ.get("DOORSTEP_PUSH_TOKEN", "")
+# The outbox (contact.domain.drain_outbox): a message left `sending` (the sender died between
+# marking it and the provider's answer) is asked about again, under the same reference, only once
+# it has been sending this long.
+DOORSTEP_OUTBOX_STUCK_SECONDS = int(os.environ.get("DOORSTEP_OUTBOX_STUCK_SECONDS", "600"))
+# The sandbox SMS provider (contact.channels.SandboxSmsBackend): its record of what it delivered,
+# kept outside doorstep's database as a provider's would be, and its answer's latency.
+DOORSTEP_SMS_SANDBOX_FILE = os.environ.get(
+    "DOORSTEP_SMS_SANDBOX_FILE", str(VAR_DIR / "sms-sandbox.sqlite3")
+)
+DOORSTEP_SMS_SANDBOX_LATENCY_MS = int(os.environ.get("DOORSTEP_SMS_SANDBOX_LATENCY_MS", "0"))
 
 # When the nightly run's actions go out the next day, in the borrower's local time: messages and
 # letters, call tasks. The guard screens them for those times (DOMAIN §8).

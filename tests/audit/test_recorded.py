@@ -240,10 +240,12 @@ def test_the_nightly_run_records_one_entry_with_counts_and_a_digest_of_its_decis
         "visits": {"proposed": 0, "cancelled": 0},
         "arrangements": {"kept": 0, "broken": 0, "completed": 0},
         "placements_ended": 0,
+        "abandoned": 0,
         "decisions": {"rows": 3, "sha256": decisions_sha256()},
     }
-    # Same decisions, same digest, whichever run wrote them.
+    # Same decisions, same digest, the night's same refusals, whichever run wrote them.
     assert two.payload["decisions"] == one.payload["decisions"]
+    assert two.payload["refused"] == one.payload["refused"]
     assert NightlyRun.objects.count() == 2
     assert verify().ok
 

@@ -4,6 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Schema, Status
@@ -16,6 +17,7 @@ from doorstep.compliance.engine.checks import Action
 from doorstep.compliance.engine.pack import CHANNELS
 from doorstep.compliance.models import Refusal
 from doorstep.contact import domain as contact_domain
+from doorstep.contact import tasks as contact_tasks
 from doorstep.contact.errors import ContactRejected
 from doorstep.ledger.enums import EntrySource
 from doorstep.ledger.errors import HoldRejected, IdempotencyConflict, PaymentRejected
@@ -414,7 +416,7 @@ class MessageOut(Schema):
 @api.post(
     "/messages",
     response={201: MessageOut, 404: ErrorOut, 422: ErrorOut},
-    summary="Queue a message on the guard's permit; `doorstep contact send` hands it to the provider",
+    summary="Queue a message on the guard's permit; the background worker hands it to the provider",
 )
 def queue_message(request: HttpRequest, body: MessageIn):
     if not request.user.has_perm("contact.add_contact"):
@@ -429,6 +431,9 @@ def queue_message(request: HttpRequest, body: MessageIn):
         )
     except ContactRejected as exc:
         return Status(422, ErrorOut(code=exc.code, detail=exc.message))
+    # The worker drains the outbox now rather than at the next timer; a failure to enqueue is
+    # logged, and the timer's drain sends the message anyway.
+    transaction.on_commit(contact_tasks.drain_outbox.enqueue, robust=True)
     return Status(
         201,
         MessageOut(

@@ -6,6 +6,7 @@ rule, its source and citation, and a reason in both languages.
 """
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -174,9 +175,17 @@ def review_template(template_id: int, *, by: str, approve: bool, note: str = "",
         return template
 
 
-def screen(actions: pa.Table, *, actor: str, now: datetime | None = None) -> pa.Table:
+def screen(
+    actions: pa.Table,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    with_refusals: Callable[[dict[int, str]], None] | None = None,
+) -> pa.Table:
     """Check a day's planned actions at once (set-based, `engine.bulk`). Side effects: a Refusal
-    row for each refused action and one audit entry with the counts. Returns (seq, rule_id).
+    row for each refused action and one audit entry with the counts, in one transaction; the
+    caller's own record of the refusals too, when it passes `with_refusals` (called inside that
+    transaction with {seq: rule_id}), so the two cannot part. Returns (seq, rule_id).
 
     `actions` has the columns `engine.bulk` names (seq, account_id, borrower_id, channel,
     purpose, template, planned_at, third_party_id, time_zone, settled, language)."""
@@ -225,4 +234,6 @@ def screen(actions: pa.Table, *, actor: str, now: datetime | None = None) -> pa.
             data={"pack": pack.label, "actions": actions.num_rows, "refused": counts},
             at=now,
         )
+        if with_refusals is not None:
+            with_refusals(rule_of)
     return result

@@ -1,8 +1,11 @@
 """The outside world a message leaves through: one small backend per channel.
 
-Every backend has `send(to, text, *, reference) -> SendResult`. The reference is the permit id:
-an HTTP provider receives it as the idempotency key, so a message re-sent after a crash is not
-delivered twice. Backends are chosen by settings (dotted paths):
+Every backend has `send(to, text, *, reference) -> SendResult`. The reference is the permit id,
+one to one with the message: an HTTP provider receives it as the idempotency key (a real SMS
+gateway's client reference), so a message re-sent after a crash is not delivered twice. A backend
+whose provider deduplicates by it says so with `idempotent = True`; only those are asked again
+about a message stuck while being sent (contact.domain.resend_stuck). Backends are chosen by
+settings (dotted paths):
 
     DOORSTEP_SMS_BACKEND    default doorstep.contact.channels.OutboxBackend
     DOORSTEP_EMAIL_BACKEND  default doorstep.contact.channels.OutboxBackend
@@ -12,15 +15,21 @@ Nothing here opens a connection at import time.
 """
 
 import json
+import sqlite3
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Protocol
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.module_loading import import_string
+
+from doorstep import pii
 
 OUTBOX = "doorstep.contact.channels.OutboxBackend"
 
@@ -48,6 +57,9 @@ class OutboxBackend:
     """DEVELOPMENT AND DEMO ONLY: nothing leaves the machine. The message stays in the outbox
     table (contact.OutboundMessage), marked sent, with a provider id beginning `outbox-`."""
 
+    # Nothing is delivered, so asking again cannot deliver twice.
+    idempotent = True
+
     def send(self, to: str, text: str, *, reference: str) -> SendResult:
         return SendResult(True, f"outbox-{reference}")
 
@@ -62,6 +74,74 @@ class ConsoleBackend:
         stream = self.stream or sys.stdout
         stream.write(f"[message {reference} to {to}]\n{text}\n")
         return SendResult(True, f"console-{reference}")
+
+
+SANDBOX_SCHEMA = """
+CREATE TABLE IF NOT EXISTS delivery (
+    reference TEXT PRIMARY KEY, provider_id TEXT NOT NULL, recipient TEXT NOT NULL,
+    text TEXT NOT NULL, delivered_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS request (
+    id INTEGER PRIMARY KEY, reference TEXT NOT NULL, at TEXT NOT NULL, repeated INTEGER NOT NULL);
+"""
+
+
+class SandboxSmsBackend:
+    """SANDBOX — NOTHING LEAVES THE MACHINE. A stand-in SMS provider with a provider's memory: it
+    records what it delivered in its own file (DOORSTEP_SMS_SANDBOX_FILE, an SQLite file outside
+    doorstep's database, so a rolled-back or killed sender cannot take a delivery back), recipients
+    masked. Like a real gateway it deduplicates by the client reference: asked again under a
+    reference it has seen, it delivers nothing and answers with the first send's id. Every request
+    is logged with whether it was a repeat. DOORSTEP_SMS_SANDBOX_LATENCY_MS holds its answer back
+    after delivering (the network's way back), the window in which a sender can die knowing
+    nothing of a delivery that happened."""
+
+    idempotent = True
+
+    def __init__(self, path: str | None = None, *, latency_ms: int | None = None):
+        self.path = path or settings.DOORSTEP_SMS_SANDBOX_FILE
+        self.latency_ms = (
+            settings.DOORSTEP_SMS_SANDBOX_LATENCY_MS if latency_ms is None else latency_ms
+        )
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.executescript(SANDBOX_SCHEMA)
+        return db
+
+    def send(self, to: str, text: str, *, reference: str) -> SendResult:
+        at = timezone.now().isoformat()
+        with closing(self._connect()) as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(
+                "INSERT INTO delivery (reference, provider_id, recipient, text, delivered_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (reference) DO NOTHING",
+                (reference, f"sandbox-{reference}", pii.mask_phone(to), text, at),
+            )
+            repeated = db.execute("SELECT changes() = 0").fetchone()[0]
+            db.execute(
+                "INSERT INTO request (reference, at, repeated) VALUES (?, ?, ?)",
+                (reference, at, repeated),
+            )
+            (provider_id,) = db.execute(
+                "SELECT provider_id FROM delivery WHERE reference = ?", (reference,)
+            ).fetchone()
+            db.execute("COMMIT")
+        if self.latency_ms:
+            time.sleep(self.latency_ms / 1000)
+        return SendResult(True, provider_id)
+
+    def deliveries(self) -> list[dict]:
+        """What the provider delivered, once per reference, in the order it did."""
+        return self._rows("SELECT * FROM delivery ORDER BY delivered_at, reference")
+
+    def requests(self) -> list[dict]:
+        """Every request it received, repeats included, in order."""
+        return self._rows("SELECT * FROM request ORDER BY id")
+
+    def _rows(self, sql: str) -> list[dict]:
+        with closing(self._connect()) as db:
+            db.row_factory = sqlite3.Row
+            return [dict(row) for row in db.execute(sql)]
 
 
 # (url, body, headers, timeout) -> (HTTP status, response body). Tests pass a fake.
@@ -80,6 +160,8 @@ def urllib_transport(url: str, body: bytes, headers: dict[str, str], timeout: fl
 class _HttpJsonBackend:
     url_setting = ""
     token_setting = ""
+    # The provider receives the reference as its Idempotency-Key.
+    idempotent = True
 
     def __init__(self, transport: Transport | None = None, *, timeout: float | None = None):
         self.transport = transport or urllib_transport
@@ -123,7 +205,10 @@ class HttpPushBackend(_HttpJsonBackend):
 
 
 class DjangoEmailBackend:
-    """Email through Django's configured email backend (EMAIL_BACKEND; locmem in tests)."""
+    """Email through Django's configured email backend (EMAIL_BACKEND; locmem in tests). SMTP
+    knows no client reference: a message stuck while being sent is not asked about again."""
+
+    idempotent = False
 
     def send(self, to: str, text: str, *, reference: str) -> SendResult:
         from django.core.mail import EmailMessage

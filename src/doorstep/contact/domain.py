@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from doorstep import pii
@@ -335,8 +337,10 @@ def send_queued(
     """Drain queued messages through the channel backends (settings DOORSTEP_*_BACKEND), each in
     its own transactions: mark `sending` with the attempt, call the provider with the permit id
     as the idempotency reference, mark `sent` (and record the Contact, outcome sent) or `failed`.
-    A crash after the provider call leaves the message `sending`: it is never picked up again, so
-    nothing is sent twice. A permit whose window has passed is not sent (failed). Returns counts."""
+    A crash after the provider call leaves the message `sending`: it is never queued again, so
+    nothing is sent twice; resend_stuck asks the provider about it under the same reference once
+    the stuck timeout has passed. A permit whose window has passed is not sent (failed). Returns
+    counts."""
     counts = {"sent": 0, "failed": 0, "error": 0}
     chosen: dict[str, object] = dict(backends or {})
     ids = list(
@@ -458,36 +462,88 @@ def record_receipt(provider_id: str, *, delivered: bool, at: datetime, by: str =
         return message
 
 
-# Backends that pass the permit id to the provider as its idempotency key: asking again after a
-# crash cannot send twice. Anything else (SMTP) is not retried; its message is failed for a person.
-IDEMPOTENT_BACKENDS = (channels.HttpSmsBackend, channels.HttpPushBackend, channels.OutboxBackend)
-
-
 def resend_stuck(*, older_than: timedelta, now: datetime, backends=None) -> dict[str, int]:
-    """Messages left `sending` by a crash between marking and the provider's answer. Within the
-    permit's window and on an idempotent backend, the provider is asked again with the same
-    reference (it answers with the first send's result, or sends it now); otherwise the message
-    is failed with why, for a person to check with the provider. Returns counts."""
-    counts = {"sent": 0, "failed": 0}
+    """Messages left `sending` by a crash between marking and the provider's answer, once they
+    have been sending for `older_than`. Within the permit's window and on an idempotent backend
+    (`idempotent = True`: the provider deduplicates by the reference), the provider is asked again
+    with the same reference (it answers with the first send's result, or sends it now); otherwise
+    the message is failed with why, for a person to check with the provider. Each is claimed first
+    in its own transaction (the attempt counted, `sending_at` moved to now, an audit entry
+    message.resending), so two drains never ask about one message at once and a drain that dies
+    while asking leaves it for the next timeout. Returns counts."""
+    counts = {"sent": 0, "failed": 0, "error": 0}
     chosen: dict[str, object] = dict(backends or {})
-    stuck = OutboundMessage.objects.filter(
-        status=MessageStatus.SENDING, sending_at__lt=now - older_than
-    ).select_related("permit", "account__borrower")
-    for message in stuck:
-        backend = chosen.get(message.channel) or chosen.setdefault(
-            message.channel, channels.backend_for(message.channel)
+    ids = list(
+        OutboundMessage.objects.filter(
+            status=MessageStatus.SENDING, sending_at__lt=now - older_than
         )
-        if now > message.permit.valid_until or not isinstance(backend, IDEMPOTENT_BACKENDS):
-            result = channels.SendResult(
-                False,
-                error="stuck while being sent; not retried (permit expired or provider not "
-                f"idempotent): check with the provider under reference {message.permit_id}",
-            )
-        else:
-            _field, _masked, to = _recipient(message.account.borrower, message.channel)
-            try:
-                result = backend.send(to, message.text, reference=message.permit_id)
-            except Exception as exc:  # a provider bug is a failed send, not a crash
-                result = channels.SendResult(False, error=f"{type(exc).__name__}: {exc}"[:500])
-        counts[_mark_result(message, result, at=now)] += 1
+        .order_by("sending_at", "id")
+        .values_list("id", flat=True)
+    )
+    for message_id in ids:
+        try:
+            outcome = _resend_one(message_id, chosen, now=now, older_than=older_than)
+        except Exception:  # one bad message must not stop the others
+            log.exception("asking again about message %s", message_id)
+            outcome = "error"
+        if outcome:
+            counts[outcome] += 1
     return counts
+
+
+def _resend_one(message_id: str, chosen: dict, *, now: datetime, older_than: timedelta):
+    with transaction.atomic():
+        message = (
+            OutboundMessage.objects.select_for_update()
+            .select_related("permit", "account__borrower")
+            .filter(pk=message_id, status=MessageStatus.SENDING)
+            .first()
+        )
+        if message is None or message.sending_at >= now - older_than:
+            return None  # another drain answered or claimed it meanwhile
+        claimed = OutboundMessage.objects.filter(
+            pk=message.pk, status=MessageStatus.SENDING, sending_at=message.sending_at
+        ).update(attempts=F("attempts") + 1, sending_at=now)
+        if claimed != 1:
+            return None
+        record(
+            "message.resending",
+            actor="outbox",
+            obj=message,
+            at=now,
+            data={"attempt": message.attempts + 1, "reference": message.permit_id,
+                  "sending_since": message.sending_at},
+        )  # fmt: skip
+        message.attempts, message.sending_at = message.attempts + 1, now
+    backend = chosen.get(message.channel) or chosen.setdefault(
+        message.channel, channels.backend_for(message.channel)
+    )
+    if now > message.permit.valid_until or not getattr(backend, "idempotent", False):
+        result = channels.SendResult(
+            False,
+            error="stuck while being sent; not retried (permit expired or provider not "
+            f"idempotent): check with the provider under reference {message.permit_id}",
+        )
+    else:
+        _field, _masked, to = _recipient(message.account.borrower, message.channel)
+        try:
+            result = backend.send(to, message.text, reference=message.permit_id)
+        except Exception as exc:  # a provider bug is a failed send, not a crash
+            result = channels.SendResult(False, error=f"{type(exc).__name__}: {exc}"[:500])
+    return _mark_result(message, result, at=now)
+
+
+def drain_outbox(*, limit: int = 1000, now: datetime, backends=None) -> dict[str, int]:
+    """One pass over the outbox, as the background job runs it: queued messages handed to the
+    providers (send_queued), then messages stuck while being sent for longer than
+    DOORSTEP_OUTBOX_STUCK_SECONDS asked about again (resend_stuck). Safe to run at any time and
+    more than once at a time: every message moves by a conditional update. Returns counts, the
+    stuck ones' prefixed `stuck_`."""
+    chosen: dict[str, object] = dict(backends or {})
+    counts = send_queued(limit=limit, backends=chosen, now=now)
+    stuck = resend_stuck(
+        older_than=timedelta(seconds=settings.DOORSTEP_OUTBOX_STUCK_SECONDS),
+        now=now,
+        backends=chosen,
+    )
+    return counts | {f"stuck_{key}": value for key, value in stuck.items()}

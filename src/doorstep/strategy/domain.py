@@ -22,6 +22,7 @@ import duckdb
 import pyarrow as pa
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count, Max, OuterRef, Subquery
 from django.utils import timezone
 
 from doorstep.arrangements.domain import (
@@ -193,8 +194,14 @@ def run_nightly(
     """Decide every account's stage as of `as_of` and plan the actions due.
 
     Side effects (not on a dry run): the decisions and planned actions of `as_of` replaced;
-    planned actions of earlier days cancelled where the account's stage changed; a NightlyRun row;
-    one audit entry (nightly.completed) with the counts and a digest of the date's decisions.
+    planned actions of earlier days cancelled where the account's stage changed; a NightlyRun row
+    (earlier runs of the date left running by a killed process marked abandoned); one audit entry
+    (nightly.completed) with the counts and a digest of the date's decisions. Of its counts,
+    stages, actions, the decisions' digest, `refused` (the date's actions refused at screening)
+    and `visits.proposed` (visits proposed on the date) describe the night, whichever run did the
+    work; `arrangements`, `placements_ended` and `visits.cancelled` count what this run itself did,
+    and `abandoned` how many runs of the date died since its last completed one
+    (docs/operations.md).
     `fail_after_writing_decisions` exists for the test of a run killed half-way.
     """
     version = version or active_version()
@@ -203,10 +210,14 @@ def run_nightly(
         raise ValueError("the postgres engine runs in place: DATABASE_URL must name PostgreSQL")
     started = time.perf_counter()
     run = None
+    abandoned = 0
     if not dry_run:
         NightlyRun.objects.filter(as_of=as_of, status=RunStatus.RUNNING).update(
             status=RunStatus.ABANDONED
         )
+        runs = NightlyRun.objects.filter(as_of=as_of)
+        last_done = runs.filter(status=RunStatus.DONE).aggregate(pk=Max("pk"))["pk"] or 0
+        abandoned = runs.filter(status=RunStatus.ABANDONED, pk__gt=last_done).count()
         run = NightlyRun.objects.create(
             as_of=as_of, engine=engine, strategy=version, started_at=timezone.now(), started_by=by
         )
@@ -238,6 +249,11 @@ def run_nightly(
     seconds = time.perf_counter() - started
     if run is not None:
         rows, digest = queries.decisions_digest(as_of)
+        # What the night left rather than what this process did: after a run killed half-way,
+        # the re-run that completes the night finds the screening or the proposals already done,
+        # and its entry still tells the date's refusals and proposals (tests/failure).
+        refused = night_refusals(as_of)
+        visits["proposed"] = Visit.objects.filter(proposed_on=as_of).count()
         with transaction.atomic():
             NightlyRun.objects.filter(pk=run.pk).update(
                 status=RunStatus.DONE,
@@ -261,6 +277,7 @@ def run_nightly(
                     "visits": visits,
                     "arrangements": arrangements,
                     "placements_ended": placements_ended,
+                    "abandoned": abandoned,
                     "decisions": {"rows": rows, "sha256": digest},
                 },
             )
@@ -275,6 +292,17 @@ def run_nightly(
         run_id or None,
         dry_run,
     )
+
+
+def night_refusals(as_of: date) -> dict[str, int]:
+    """The date's planned actions the guard refused at screening, by rule."""
+    rows = (
+        PlannedAction.objects.filter(as_of=as_of, status=ActionStatus.REFUSED)
+        .values_list("refused_rule")
+        .annotate(n=Count("id"))
+        .order_by("refused_rule")
+    )
+    return dict(rows)
 
 
 def plan_arrangement_reminders(as_of: date, *, run_id: int | None) -> int:
@@ -331,6 +359,13 @@ def sync_visits(as_of: date, *, by: str) -> dict[str, int]:
     (with the decision's reasons), and cancel the visits not yet checked in of accounts that left
     it (paid off, suspended by a hold, or no longer qualifying)."""
     at = timezone.now()
+    # A re-run of the date replaced its decisions (new rows): the date's proposals made by an
+    # earlier run, killed or not, point at the decisions that replaced theirs.
+    Visit.objects.filter(proposed_on=as_of).update(
+        decision_id=Subquery(
+            Decision.objects.filter(account_id=OuterRef("account_id"), as_of=as_of).values("pk")[:1]
+        )
+    )
     open_accounts = Visit.objects.filter(state__in=BEFORE_CHECK_IN).values("account_id")
     cancelled = 0
     leaving = Decision.objects.filter(as_of=as_of, account_id__in=open_accounts).exclude(

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 
 from doorstep.compliance.domain import screen
 from doorstep.ledger.enums import AccountStatus
@@ -23,8 +23,8 @@ PURPOSE = {ActionKind.MESSAGE: "reminder", ActionKind.CALL_TASK: "collection"}
 
 def screen_planned_actions(as_of: date, *, by: str, now: datetime | None = None) -> dict[str, int]:
     """Refuse what the guard refuses among the date's planned messages and call tasks (to be sent
-    the next day). Side effects: those actions marked refused with the rule; the guard's Refusal
-    rows and audit entry. Returns refused counts by rule."""
+    the next day). Side effects, in one transaction: those actions marked refused with the rule;
+    the guard's Refusal rows and audit entry. Returns refused counts by rule."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT p.id, p.account_id, a.borrower_id, p.kind, p.channel, p.template, "
@@ -60,15 +60,18 @@ def screen_planned_actions(as_of: date, *, by: str, now: datetime | None = None)
             "language": [r[8] for r in rows],
         }
     )
-    result = screen(table, actor=by, now=now)
     refused: dict[str, list[int]] = {}
-    for seq, rule in zip(*result.to_pydict().values(), strict=True):
-        if rule:
+
+    def mark_refused(rule_of: dict[int, str]) -> None:
+        # Inside the transaction that records the guard's refusals: a run killed between the two
+        # left the actions planned, and its re-run refused (and recorded) them a second time.
+        for seq, rule in rule_of.items():
             refused.setdefault(rule, []).append(seq)
-    with transaction.atomic():
         for rule, ids in refused.items():
             for start in range(0, len(ids), 5000):
                 PlannedAction.objects.filter(pk__in=ids[start : start + 5000]).update(
                     status=ActionStatus.REFUSED, refused_rule=rule
                 )
+
+    screen(table, actor=by, now=now, with_refusals=mark_refused)
     return {rule: len(ids) for rule, ids in refused.items()}

@@ -20,7 +20,7 @@ from doorstep.audit.domain import record
 from doorstep.compliance.domain import authorize, check
 from doorstep.compliance.engine.checks import Action
 from doorstep.compliance.models import Refusal
-from doorstep.contact.domain import queue_message, resend_stuck, send_queued
+from doorstep.contact.domain import drain_outbox, queue_message
 from doorstep.contact.errors import ContactRejected
 from doorstep.ledger.domain import local_date
 from doorstep.ledger.enums import AccountStatus
@@ -168,9 +168,8 @@ def send_planned_messages(day: date, *, by: str, now: datetime, drain: bool = Tr
             skipped[outcome] = skipped.get(outcome, 0) + 1
     outbox = {}
     if drain:
-        outbox = send_queued(limit=max(queued, 1) * 2, now=now)
-        stuck = resend_stuck(older_than=timedelta(minutes=10), now=now)
-        outbox |= {f"stuck_{k}": v for k, v in stuck.items() if v}
+        drained = drain_outbox(limit=max(queued, 1) * 2, now=now)
+        outbox = {k: v for k, v in drained.items() if v or not k.startswith("stuck_")}
     record(
         "messages.sent",
         actor=by,

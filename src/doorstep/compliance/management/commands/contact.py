@@ -1,5 +1,5 @@
 """doorstep contact check --account ID --channel CH [--purpose P] --at ISO8601 [--json]
-doorstep contact send [--limit N]"""
+doorstep contact send [--limit N] [--enqueue]"""
 
 import getpass
 import json
@@ -11,7 +11,8 @@ from django.utils import timezone
 from doorstep.compliance import domain
 from doorstep.compliance.engine.checks import Action
 from doorstep.compliance.engine.pack import CHANNELS
-from doorstep.contact.domain import send_queued
+from doorstep.contact import tasks
+from doorstep.contact.domain import drain_outbox
 from doorstep.ledger.models import Account
 
 
@@ -41,12 +42,30 @@ class Command(BaseCommand):
         check.add_argument("--third-party", default=None)
         check.add_argument("--lang", choices=["zh", "en"], default="en")
         check.add_argument("--json", action="store_true", dest="as_json")
-        send = sub.add_parser("send", help="drain the outbox through the channel backends")
+        send = sub.add_parser(
+            "send",
+            help="drain the outbox through the channel backends; ask again about stuck messages",
+        )
         send.add_argument("--limit", type=int, default=100)
+        send.add_argument(
+            "--enqueue",
+            action="store_true",
+            help="hand the drain to the background worker (doorstep db_worker) and return",
+        )
 
     def handle(self, action, **options):
         if action == "send":
-            counts = send_queued(limit=options["limit"])
+            if options["enqueue"]:
+                queued = tasks.drain_outbox.enqueue(limit=options["limit"])
+                self.stdout.write(f"outbox drain enqueued: task {queued.id}")
+                return
+            counts = drain_outbox(limit=options["limit"], now=timezone.now())
+            stuck = {k: v for k, v in counts.items() if k.startswith("stuck_")}
+            if any(stuck.values()):
+                self.stdout.write(
+                    f"stuck while being sent, asked again: sent {stuck['stuck_sent']}, failed "
+                    f"{stuck['stuck_failed']}, errors {stuck['stuck_error']}"
+                )
             self.stdout.write(
                 f"sent {counts['sent']}, failed {counts['failed']}, errors {counts['error']}"
             )

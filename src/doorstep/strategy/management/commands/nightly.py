@@ -1,12 +1,14 @@
-"""doorstep nightly --as-of DATE [--engine duckdb|postgres] [--strategy FILE] [--dry-run]"""
+"""doorstep nightly --as-of DATE [--engine duckdb|postgres] [--strategy FILE] [--dry-run]
+[--enqueue]"""
 
 import getpass
 from datetime import date
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
-from doorstep.strategy import domain
+from doorstep.strategy import domain, tasks
 from doorstep.strategy.engine.document import StrategyInvalid, load_strategy
 from doorstep.strategy.enums import Engine
 from doorstep.strategy.models import StrategyVersion
@@ -23,9 +25,24 @@ class Command(BaseCommand):
         parser.add_argument("--strategy", type=Path, help="a strategy file (published first)")
         parser.add_argument("--dry-run", action="store_true", help="decide, write nothing")
         parser.add_argument("--by", default=None, help="who runs it (default: the OS user)")
+        parser.add_argument(
+            "--enqueue",
+            action="store_true",
+            help="hand the run to the background worker (doorstep db_worker) and return",
+        )
 
-    def handle(self, as_of, engine, strategy, dry_run, by, **options):
+    def handle(self, as_of, engine, strategy, dry_run, by, enqueue, **options):
         by = by or f"cli:{getpass.getuser()}"
+        if enqueue:
+            if dry_run or strategy is not None:
+                raise CommandError("--enqueue runs the active strategy for real: no --dry-run, "
+                                   "no --strategy")  # fmt: skip
+            if engine == Engine.POSTGRES and connection.vendor != "postgresql":
+                raise CommandError("the postgres engine runs in place: DATABASE_URL must name "
+                                   "PostgreSQL")  # fmt: skip
+            queued = tasks.nightly.enqueue(as_of.isoformat(), engine=engine, by=by)
+            self.stdout.write(f"nightly run as of {as_of} enqueued: task {queued.id}")
+            return
         version = None
         if strategy is not None:
             text = strategy.read_text(encoding="utf-8")

@@ -167,17 +167,11 @@ def test_the_arm_hash_is_the_same_on_spark_duckdb_and_in_python(spark_session):
     ids = [f"{n:08d}" for n in range(0, 3000, 7)] + ["E1-0", "ÄÖ-9", "x" * 40]
     assert any(int(hashlib.md5(i.encode()).hexdigest()[0], 16) >= 8 for i in ids)  # noqa: S324
     spark_session.createDataFrame(pa.table({"account_id": ids})).createOrReplaceTempView("ids")
-    on_spark = dict(
-        spark_session.sql(
-            f"SELECT account_id, {arm_bucket_sql('account_id', 'spark')} AS b FROM ids"  # noqa: S608
-        ).collect()
-    )
+    spark_sql = f"SELECT account_id, {arm_bucket_sql('account_id', 'spark')} FROM ids"  # noqa: S608
+    on_spark = dict(spark_session.sql(spark_sql).collect())
     db = duckdb.connect()
     db.register("ids", pa.table({"account_id": ids}))
-    on_duckdb = dict(
-        db.execute(
-            f"SELECT account_id, {arm_bucket_sql('account_id', 'duckdb')} FROM ids"
-        ).fetchall()  # noqa: S608
-    )
+    duckdb_sql = f"SELECT account_id, {arm_bucket_sql('account_id', 'duckdb')} FROM ids"  # noqa: S608
+    on_duckdb = dict(db.execute(duckdb_sql).fetchall())
 
     assert on_spark == on_duckdb == {i: queries.arm_bucket(i) for i in ids}

@@ -32,11 +32,12 @@ $(STAMP): requirements.lock pyproject.toml
 demo: install
 	$(BIN)/doorstep demo --port $${PORT:-8000} --accounts $${ACCOUNTS:-20000}
 
+# --dist loadgroup: the Spark tests share one xdist group, so one worker starts one JVM for them.
 test: install
-	$(BIN)/pytest -n 2 tests
+	$(BIN)/pytest -n 2 --dist loadgroup tests
 
 test-pg: install
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 tests
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 --dist loadgroup tests
 
 # The failure tests (docs/operations.md): processes and connections killed mid-work, on SQLite, or on
 # PostgreSQL when DATABASE_URL names it. The quick ones also run in `make test`; the slow ones (the

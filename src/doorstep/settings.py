@@ -162,6 +162,17 @@ LOGGING = {
 # (the shipped default is published on first use). DuckDB threads for the nightly run.
 DOORSTEP_STRATEGY = os.environ.get("DOORSTEP_STRATEGY", "default")
 DOORSTEP_DUCKDB_THREADS = int(os.environ.get("DOORSTEP_DUCKDB_THREADS", "2"))
+# The nightly run on Spark (`nightly --engine spark --snapshot DIR`; docs/scaling.md): the master
+# (local[N] in this process's own JVM, or spark://host:7077 and the like for a cluster, which must
+# see the snapshot directory at the same path), shuffle partitions (Spark's 200 is for clusters;
+# a few per core suit local runs), the driver JVM's heap (read when the JVM starts), and any other
+# Spark setting as key: value.
+DOORSTEP_SPARK = {
+    "master": os.environ.get("DOORSTEP_SPARK_MASTER", "local[2]"),
+    "shuffle_partitions": int(os.environ.get("DOORSTEP_SPARK_SHUFFLE_PARTITIONS", "4")),
+    "driver_memory": os.environ.get("DOORSTEP_SPARK_DRIVER_MEMORY", "2g"),
+    "conf": {},
+}
 
 # The compliance rule pack in force (src/doorstep/compliance/packs/NAME.yaml) and how long a
 # permit from the guard stays valid after its planned time.

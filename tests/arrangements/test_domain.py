@@ -185,3 +185,31 @@ def test_paying_off_completes_the_arrangement_and_closes_its_hold(accounts):
     take_payment("A1", amount_cents=balance, paid_at=NOW, by="t", at=NOW)
     plan.refresh_from_db()
     assert (plan.state, plan.closed_on, plan.hold.until) == (State.COMPLETED, AS_OF, AS_OF)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_snapshot_is_taken_after_the_arrangements_are_reviewed_and_a_stale_one_refused(
+    accounts, tmp_path
+):
+    """The night reviews arrangements before reading its snapshot; `doorstep snapshot` does the
+    same. A snapshot written before a review that ends an arrangement would still hold its hold:
+    the night refuses it and writes nothing."""
+    from doorstep.strategy import snapshot
+    from doorstep.strategy.domain import take_snapshot
+    from doorstep.strategy.models import NightlyRun
+
+    plan = _active_plan(AS_OF + timedelta(days=2))
+    broken_day = AS_OF + timedelta(days=6)
+    stale = snapshot.write_parquet_snapshot(broken_day, tmp_path / "stale", at=NOW)
+
+    with pytest.raises(snapshot.SnapshotInvalid) as refused:
+        run_nightly(broken_day, by="test", snapshot_dir=stale.directory)
+    assert refused.value.code == "snapshot.stale"
+    assert "1 broken, 0 completed" in refused.value.message
+    assert not Decision.objects.filter(as_of=broken_day).exists()
+    assert list(NightlyRun.objects.values_list("status", flat=True)) == ["abandoned"]
+
+    fresh = take_snapshot(broken_day, out=tmp_path / "fresh", by="test")
+    run_nightly(broken_day, by="test", snapshot_dir=fresh.directory)
+    assert Arrangement.objects.get(pk=plan.pk).state == State.BROKEN
+    assert _stage(as_of=broken_day) not in ("arrangement", "none")

@@ -9,17 +9,19 @@ same date. A run killed half-way leaves the previous state untouched; re-running
 import difflib
 import hashlib
 import logging
+import shutil
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset as ds
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Max, OuterRef, Subquery
@@ -189,10 +191,14 @@ def run_nightly(
     by: str,
     version: StrategyVersion | None = None,
     dry_run: bool = False,
+    snapshot_dir: Path | None = None,
+    spark_master: str | None = None,
     fail_after_writing_decisions: bool = False,
 ) -> NightlyResult:
     """Decide every account's stage as of `as_of` and plan the actions due.
 
+    `snapshot_dir`: read a Parquet snapshot (`take_snapshot`) instead of the database; the spark
+    engine needs one, DuckDB may use one. `spark_master`: where Spark runs (default: settings).
     Side effects (not on a dry run): the decisions and planned actions of `as_of` replaced;
     planned actions of earlier days cancelled where the account's stage changed; a NightlyRun row
     (earlier runs of the date left running by a killed process marked abandoned); one audit entry
@@ -208,6 +214,16 @@ def run_nightly(
     strategy = compiled(version)
     if engine == Engine.POSTGRES and connection.vendor != "postgresql":
         raise ValueError("the postgres engine runs in place: DATABASE_URL must name PostgreSQL")
+    if engine == Engine.POSTGRES and snapshot_dir is not None:
+        raise ValueError("the postgres engine runs in place and reads no snapshot")
+    if engine == Engine.SPARK and snapshot_dir is None:
+        raise ValueError(
+            "the spark engine reads a Parquet snapshot: write one with `doorstep snapshot "
+            "--as-of DATE --out DIR` and pass --snapshot DIR"
+        )
+    source = None
+    if snapshot_dir is not None:
+        source = snapshot.open_parquet_snapshot(snapshot_dir, as_of=as_of)
     started = time.perf_counter()
     run = None
     abandoned = 0
@@ -229,14 +245,22 @@ def run_nightly(
             arrangements = review_arrangements(as_of, by=by, at=timezone.now())
         with _phase("placements"):
             placements_ended = end_settled_placements(by=by, at=timezone.now())
+        if source is not None and (arrangements["broken"] or arrangements["completed"]):
+            # The snapshot still holds those arrangements' holds: its decisions would keep them.
+            NightlyRun.objects.filter(pk=run.pk).update(status=RunStatus.ABANDONED)
+            raise snapshot.SnapshotInvalid(
+                f"arrangements ended after the snapshot in {source.directory} was written "
+                f"({arrangements['broken']} broken, {arrangements['completed']} completed): "
+                "write it again",
+                code="snapshot.stale",
+            )
+    work = (as_of, strategy, version.pk, run_id, dry_run, fail_after_writing_decisions)
     if engine == Engine.POSTGRES:
-        accounts, actions, stages = _run_in_postgres(
-            as_of, strategy, version.pk, run_id, dry_run, fail_after_writing_decisions
-        )
+        accounts, actions, stages = _run_in_postgres(*work)
+    elif engine == Engine.SPARK:
+        accounts, actions, stages = _run_in_spark(*work, source, spark_master)
     else:
-        accounts, actions, stages = _run_in_duckdb(
-            as_of, strategy, version.pk, run_id, dry_run, fail_after_writing_decisions
-        )
+        accounts, actions, stages = _run_in_duckdb(*work, source)
     refused = {}
     visits = {}
     if not dry_run:
@@ -279,6 +303,8 @@ def run_nightly(
                     "placements_ended": placements_ended,
                     "abandoned": abandoned,
                     "decisions": {"rows": rows, "sha256": digest},
+                    # Which snapshot the night read, when it read one.
+                    **({"snapshot": source.described()} if source is not None else {}),
                 },
             )
     return NightlyResult(
@@ -303,6 +329,17 @@ def night_refusals(as_of: date) -> dict[str, int]:
         .order_by("refused_rule")
     )
     return dict(rows)
+
+
+def take_snapshot(as_of: date, *, out: Path, by: str) -> snapshot.ParquetSnapshot:
+    """Write the Parquet snapshot the nightly run of `as_of` reads (`run_nightly(snapshot_dir=)`).
+
+    Side effects: the arrangements are reviewed first, as the night does before reading its
+    snapshot (a broken one closes its hold, with its audit entries; see review_arrangements);
+    the files and the manifest under `out`.
+    """
+    review_arrangements(as_of, by=by, at=timezone.now())
+    return snapshot.write_parquet_snapshot(as_of, out, at=timezone.now())
 
 
 def plan_arrangement_reminders(as_of: date, *, run_id: int | None) -> int:
@@ -384,10 +421,18 @@ def sync_visits(as_of: date, *, by: str) -> dict[str, int]:
     return {"proposed": len(proposed), "cancelled": cancelled}
 
 
-def duckdb_decisions(as_of: date, strategy: Strategy, tables: dict[str, pa.Table]):
-    """A DuckDB connection holding `dec` (decisions with features) for the snapshot `tables`."""
+def duckdb_decisions(
+    as_of: date, strategy: Strategy, tables: dict[str, pa.Table] | snapshot.ParquetSnapshot
+):
+    """A DuckDB connection holding `dec` (decisions with features) for the snapshot `tables`:
+    Arrow tables read from the database, or a Parquet snapshot (typed already)."""
     db = duckdb.connect()
     db.execute(f"SET threads = {settings.DOORSTEP_DUCKDB_THREADS}")
+    if isinstance(tables, snapshot.ParquetSnapshot):
+        for name in snapshot.SCHEMA:
+            path = str(tables.path(name)).replace("'", "''")
+            db.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
+        tables = {}
     for name, table in tables.items():
         db.register(f"{name}_raw", table)
         typed = snapshot.TYPED.get(name, "*")
@@ -428,9 +473,10 @@ def _model_id() -> str:
     return str(model.pk) if model is not None else "NULL"
 
 
-def _run_in_duckdb(as_of, strategy, version_id, run_id, dry_run, fail_half_way):
+def _run_in_duckdb(as_of, strategy, version_id, run_id, dry_run, fail_half_way, source=None):
+    """`source`: a Parquet snapshot to read instead of the database."""
     with _phase("snapshot"):
-        tables = snapshot.arrow_snapshot(as_of)
+        tables = source or snapshot.arrow_snapshot(as_of)
     db = duckdb_decisions(as_of, strategy, tables)
     with _phase("plan"):
         stages = dict(db.execute("SELECT stage, COUNT(*) FROM dec GROUP BY stage").fetchall())
@@ -445,22 +491,83 @@ def _run_in_duckdb(as_of, strategy, version_id, run_id, dry_run, fail_half_way):
         actions_arrow = (
             db.sql(_action_select(as_of, run_id, f"({plan})")).to_arrow_table() if plan else None
         )
-        with snapshot.adbc_connect() as adbc, adbc.cursor() as cursor:
-            d = _date_param(as_of)
-            cursor.execute(f"DELETE FROM strategy_decision WHERE as_of = {d}")
-            cursor.adbc_ingest("strategy_decision", decisions_arrow, mode="append")
-            if fail_half_way:
-                raise RuntimeError("killed half-way (test)")
-            cursor.execute(
-                f"DELETE FROM strategy_plannedaction WHERE as_of = {d} AND status = 'planned'"
-                + _NOT_DECISION_NOTICES
-            )
-            if actions_arrow is not None:
-                cursor.adbc_ingest("nightly_actions", actions_arrow, mode="create", temporary=True)
-                cursor.execute(_insert_new_actions("nightly_actions"))
-            cursor.execute(_cancel_stale_actions(as_of))
-            adbc.commit()
+        _write_results(as_of, decisions_arrow, actions_arrow, fail_half_way)
     return accounts, actions, stages
+
+
+def _write_results(as_of: date, decisions, actions, fail_half_way: bool) -> None:
+    """Replace the date's decisions and planned actions in one transaction on an ADBC connection.
+
+    `decisions` and `actions` (None: no action is due) are Arrow tables or record-batch streams
+    in the columns of `_decision_select` and `_action_select`. ADBC's bulk ingest is a binary COPY
+    on PostgreSQL and prepared multi-row inserts on SQLite.
+    """
+    with snapshot.adbc_connect() as adbc, adbc.cursor() as cursor:
+        d = _date_param(as_of)
+        cursor.execute(f"DELETE FROM strategy_decision WHERE as_of = {d}")
+        cursor.adbc_ingest("strategy_decision", decisions, mode="append")
+        if fail_half_way:
+            raise RuntimeError("killed half-way (test)")
+        cursor.execute(
+            f"DELETE FROM strategy_plannedaction WHERE as_of = {d} AND status = 'planned'"
+            + _NOT_DECISION_NOTICES
+        )
+        if actions is not None:
+            cursor.adbc_ingest("nightly_actions", actions, mode="create", temporary=True)
+            cursor.execute(_insert_new_actions("nightly_actions"))
+        cursor.execute(_cancel_stale_actions(as_of))
+        adbc.commit()
+
+
+def _run_in_spark(as_of, strategy, version_id, run_id, dry_run, fail_half_way, source, master):
+    """Features, score, decisions and plan on Spark over the Parquet snapshot `source`; the
+    results come back as Parquet files under `source/results/` and are loaded in bulk."""
+    from doorstep.strategy import spark
+
+    with _phase("spark session"):
+        session = spark.session(master)
+    try:
+        with _phase("features"):
+            spark.features(session, source, features_sql(as_of, "spark"))
+        model = active_model()
+        if model is not None:
+            with _phase("score"):
+                spark.score(
+                    session, partial(scores_table, model), tuple(SCORE_INPUTS), IN_COLLECTIONS
+                )
+        with _phase("decisions"):
+            spark.decisions(session, decisions_sql(strategy, "features", "duckdb"))
+        with _phase("plan"):
+            stages = spark.stage_counts(session)
+            accounts = sum(stages.values())
+            plan = actions_sql(strategy, "dec")
+            actions = spark.count(session, plan, ("dec",)) if plan else 0
+        if dry_run:
+            return accounts, actions, stages
+        results = source.directory / "results" / f"{as_of.isoformat()}-run-{run_id}"
+        with _phase("results"):
+            select = _decision_select(as_of, version_id, run_id, Engine.SPARK, "dec")
+            spark.write_parquet(session, select, ("dec",), results / "decisions")
+            if plan:
+                select = _action_select(as_of, run_id, f"({plan})")
+                spark.write_parquet(session, select, ("dec",), results / "actions")
+    finally:
+        spark.release(session)
+    with _phase("write"):
+        _write_results(
+            as_of,
+            _parquet_stream(results / "decisions"),
+            _parquet_stream(results / "actions") if plan else None,
+            fail_half_way,
+        )
+    shutil.rmtree(results)
+    return accounts, actions, stages
+
+
+def _parquet_stream(directory: Path) -> pa.RecordBatchReader:
+    """Spark's part files as one stream of record batches (its _SUCCESS and .crc files are
+    skipped as hidden)."""
+    return ds.dataset(directory, format="parquet").scanner(batch_size=65_536).to_reader()
 
 
 _NOT_DECISION_NOTICES = " AND template NOT IN ({})".format(

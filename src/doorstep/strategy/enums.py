@@ -18,6 +18,7 @@ class Stage(models.TextChoices):
 class Engine(models.TextChoices):
     DUCKDB = "duckdb", _("DuckDB on a columnar snapshot")
     POSTGRES = "postgres", _("PostgreSQL in place")
+    SPARK = "spark", _("Spark on a Parquet snapshot")
     REALTIME = "realtime", _("Real-time, one account")
 
 

@@ -8,12 +8,17 @@ extensions it downloads at run time, which these machines and many lenders canno
 ship as wheels.
 """
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
 from queue import Empty, Queue
 
+import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 from django.conf import settings
 from django.db import connection
 
@@ -255,3 +260,238 @@ def _pin_one_state(readers) -> None:
                     reader.fetchall()
         finally:
             cursor.execute("ROLLBACK")
+
+
+# --- the Parquet snapshot ----------------------------------------------------------------------
+#
+# The same relations, typed, as Parquet files in a directory with a manifest: what an engine that
+# cannot reach the database reads (Spark; DuckDB too, `nightly --snapshot DIR`). Written as a
+# stream of record batches, so the writer's memory does not grow with the portfolio.
+
+FORMAT = "doorstep.snapshot"
+SCHEMA_VERSION = 1
+MANIFEST = "snapshot.json"
+# Rows per record batch and Parquet row group.
+BATCH_ROWS = 131_072
+
+_string, _date, _int, _bigint = pa.string(), pa.date32(), pa.int32(), pa.int64()
+
+
+def _schema(**columns: pa.DataType) -> pa.Schema:
+    return pa.schema(list(columns.items()))
+
+
+# Every relation as `TYPED` (and `regions_table`) types it; the files must hold exactly these.
+SCHEMA = {
+    "regions": _schema(region_code=_string, coverage=_string, day_end=_bigint),
+    "accounts": _schema(
+        account_id=_string, product=_string, region_code=_string, auto_debit=pa.bool_()
+    ),
+    "instalments": _schema(account_id=_string, seq=_int, due_date=_date, cumulative_cents=_bigint),
+    "entries": _schema(
+        account_id=_string, kind=_string, amount_cents=_bigint, effective_on=_date, seq=_int
+    ),
+    "contacts": _schema(
+        contact_id=_string,
+        account_id=_string,
+        at_epoch=_bigint,
+        channel=_string,
+        outcome=_string,
+        ptp_amount_cents=_bigint,
+        ptp_date=_date,
+    ),
+    "holds": _schema(account_id=_string, kind=_string, since=_date, until=_date),
+    "previous": _schema(account_id=_string, stage=_string),
+}
+
+
+class SnapshotInvalid(Exception):
+    """A snapshot directory that cannot be read as the night's input: a user-safe message and a
+    stable code (snapshot.missing, .manifest, .version, .as_of, .table, .schema, .rows, .stale,
+    .not_empty)."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ParquetSnapshot:
+    directory: Path
+    as_of: date
+    created_at: str
+    rows: dict[str, int]
+
+    def path(self, name: str) -> Path:
+        return self.directory / f"{name}.parquet"
+
+    def described(self) -> dict:
+        return {"directory": str(self.directory), "created_at": self.created_at}
+
+
+def write_parquet_snapshot(as_of: date, out: Path, *, at: datetime) -> ParquetSnapshot:
+    """Write every relation of `as_of` under `out` as `NAME.parquet`, then `snapshot.json`.
+
+    The manifest goes last and an older one is removed first, so a directory holds either a
+    whole snapshot or none that opens. The relations are read on `READERS` connections that all
+    see one committed state, as `arrow_snapshot` does, each streamed from ADBC through DuckDB (for
+    `TYPED`) into its file.
+    """
+    out = Path(out)
+    if out.exists() and any(out.iterdir()) and not (out / MANIFEST).exists():
+        raise SnapshotInvalid(
+            f"{out} is not empty and holds no snapshot: choose an empty directory",
+            code="snapshot.not_empty",
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MANIFEST).unlink(missing_ok=True)
+    queries = source_queries(as_of, connection.vendor)
+    rows = {"regions": _write_table(regions_table(as_of), out / "regions.parquet")}
+    pending = Queue()
+    for name in sorted(queries, key=COSTLIEST_FIRST.index):
+        pending.put(name)
+
+    def write(adbc) -> None:
+        duck = duckdb.connect()
+        duck.execute("SET threads = 1")
+        with adbc.cursor() as cursor:
+            while True:
+                try:
+                    name = pending.get_nowait()
+                except Empty:
+                    return
+                cursor.execute(queries[name])
+                rows[name] = _stream_typed(duck, name, cursor.fetch_record_batch(), out)
+
+    with ExitStack() as stack:
+        readers = [stack.enter_context(adbc_connect()) for _ in range(READERS)]
+        if connection.vendor == "sqlite":
+            _pin_one_state(readers)
+        else:
+            _pin_one_postgres_state(readers)
+        with ThreadPoolExecutor(READERS) as pool:
+            for done in [pool.submit(write, adbc) for adbc in readers]:
+                done.result()
+    manifest = {
+        "format": FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "as_of": as_of.isoformat(),
+        "created_at": at.isoformat(),
+        "database": connection.vendor,
+        "tables": {
+            name: {
+                "file": f"{name}.parquet",
+                "rows": rows[name],
+                "columns": {f.name: str(f.type) for f in schema},
+            }
+            for name, schema in SCHEMA.items()
+        },
+    }
+    partial = out / f"{MANIFEST}.partial"
+    partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    partial.replace(out / MANIFEST)
+    return ParquetSnapshot(out, as_of, manifest["created_at"], rows)
+
+
+def _stream_typed(duck, name: str, source: pa.RecordBatchReader, out: Path) -> int:
+    duck.register(f"{name}_raw", source)
+    try:
+        typed = duck.sql(f"SELECT {TYPED[name]} FROM {name}_raw").to_arrow_reader(BATCH_ROWS)
+        return _write_batches(typed, SCHEMA[name], out / f"{name}.parquet")
+    finally:
+        duck.unregister(f"{name}_raw")
+
+
+def _write_table(table: pa.Table, path: Path) -> int:
+    return _write_batches(table.to_reader(), SCHEMA[path.stem], path)
+
+
+def _write_batches(batches, schema: pa.Schema, path: Path) -> int:
+    rows = 0
+    partial = path.with_name(path.name + ".partial")
+    with pq.ParquetWriter(partial, schema) as writer:
+        for batch in batches:
+            writer.write_batch(batch.cast(schema))
+            rows += batch.num_rows
+    partial.replace(path)
+    return rows
+
+
+def open_parquet_snapshot(directory: Path, *, as_of: date | None = None) -> ParquetSnapshot:
+    """The snapshot in `directory`, checked before any engine reads it: its manifest, format
+    version and date, and for every relation a file with the declared columns and row count.
+    Raises SnapshotInvalid naming the first problem."""
+    directory = Path(directory)
+    manifest_path = directory / MANIFEST
+    if not manifest_path.is_file():
+        raise SnapshotInvalid(
+            f"no snapshot in {directory} ({MANIFEST} is missing): write one with "
+            "`doorstep snapshot --as-of DATE --out DIR`",
+            code="snapshot.missing",
+        )
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        found_as_of = date.fromisoformat(manifest["as_of"])
+        version, tables = manifest["schema_version"], manifest["tables"]
+        created_at = manifest["created_at"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise SnapshotInvalid(
+            f"{manifest_path} is not a snapshot manifest ({error})", code="snapshot.manifest"
+        ) from None
+    if manifest.get("format") != FORMAT or version != SCHEMA_VERSION:
+        raise SnapshotInvalid(
+            f"{manifest_path}: snapshot format {manifest.get('format')} version {version}; this "
+            f"doorstep reads {FORMAT} version {SCHEMA_VERSION}: write the snapshot again",
+            code="snapshot.version",
+        )
+    if as_of is not None and found_as_of != as_of:
+        raise SnapshotInvalid(
+            f"the snapshot in {directory} is as of {found_as_of}, not {as_of}",
+            code="snapshot.as_of",
+        )
+    rows = {}
+    for name, schema in SCHEMA.items():
+        path = directory / f"{name}.parquet"
+        if name not in tables or not path.is_file():
+            raise SnapshotInvalid(
+                f"the snapshot in {directory} has no {name}.parquet", code="snapshot.table"
+            )
+        try:
+            metadata = pq.read_metadata(path)
+            found = metadata.schema.to_arrow_schema()
+        except (OSError, pa.ArrowException) as error:
+            raise SnapshotInvalid(
+                f"{path} cannot be read: {error}", code="snapshot.table"
+            ) from None
+        if [(f.name, f.type) for f in found] != [(f.name, f.type) for f in schema]:
+            raise SnapshotInvalid(
+                f"{path} has columns ({_columns(found)}), not ({_columns(schema)})",
+                code="snapshot.schema",
+            )
+        if metadata.num_rows != tables[name].get("rows"):
+            raise SnapshotInvalid(
+                f"{path} holds {metadata.num_rows:,} rows; the manifest says "
+                f"{tables[name].get('rows')}",
+                code="snapshot.rows",
+            )
+        rows[name] = metadata.num_rows
+    return ParquetSnapshot(directory, found_as_of, created_at, rows)
+
+
+def _columns(schema: pa.Schema) -> str:
+    return ", ".join(f"{f.name} {f.type}" for f in schema)
+
+
+def _pin_one_postgres_state(readers) -> None:
+    """Every reader in one REPEATABLE READ transaction on the first one's exported snapshot, so
+    the relations agree with each other (PostgreSQL's snapshot synchronisation)."""
+    exported = None
+    for adbc in readers:
+        with adbc.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            if exported is None:
+                cursor.execute("SELECT pg_export_snapshot()")
+                exported = cursor.fetchone()[0]
+            else:
+                cursor.execute(f"SET TRANSACTION SNAPSHOT '{exported}'")

@@ -41,11 +41,16 @@ def arm_bucket_sql(column: str, dialect: str) -> str:
         return f"(('x' || SUBSTRING(MD5({column}), 1, 8))::BIT(32)::BIGINT % 100)"
     if dialect == "duckdb":
         return f"(CAST('0x' || SUBSTRING(MD5({column}), 1, 8) AS BIGINT) % 100)"
+    if dialect == "spark":
+        # CONV parses the 8 hex digits as unsigned; a '0x' string cast is NULL or an error there.
+        return f"(CAST(CONV(SUBSTRING(MD5({column}), 1, 8), 16, 10) AS BIGINT) % 100)"
     raise ValueError(f"no arm hash for dialect {dialect}")
 
 
 def features_sql(as_of: date, dialect: str, sources: str = "") -> str:
-    """The feature SELECT; `sources` may define the snapshot relations as leading CTEs."""
+    """The feature SELECT; `sources` may define the snapshot relations as leading CTEs.
+
+    `dialect` spark gives DuckDB's statement with Spark's arm hash, for `sparksql.to_spark`."""
     d = f"DATE '{as_of.isoformat()}'"
     window = WINDOW_DAYS * DAY
     # PostgreSQL materializes a CTE used twice and then guesses its size; inline the cheap ones.

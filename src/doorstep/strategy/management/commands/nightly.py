@@ -1,5 +1,5 @@
-"""doorstep nightly --as-of DATE [--engine duckdb|postgres] [--strategy FILE] [--dry-run]
-[--enqueue]"""
+"""doorstep nightly --as-of DATE [--engine duckdb|postgres|spark] [--snapshot DIR]
+[--spark-master URL] [--strategy FILE] [--dry-run] [--enqueue]"""
 
 import getpass
 from datetime import date
@@ -12,6 +12,7 @@ from doorstep.strategy import domain, tasks
 from doorstep.strategy.engine.document import StrategyInvalid, load_strategy
 from doorstep.strategy.enums import Engine
 from doorstep.strategy.models import StrategyVersion
+from doorstep.strategy.snapshot import SnapshotInvalid
 
 
 class Command(BaseCommand):
@@ -20,7 +21,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--as-of", type=date.fromisoformat, required=True)
         parser.add_argument(
-            "--engine", choices=[Engine.DUCKDB, Engine.POSTGRES], default=Engine.DUCKDB
+            "--engine",
+            choices=[Engine.DUCKDB, Engine.POSTGRES, Engine.SPARK],
+            default=Engine.DUCKDB,
+        )
+        parser.add_argument(
+            "--snapshot",
+            type=Path,
+            help="read this Parquet snapshot (`doorstep snapshot`) instead of the database",
+        )
+        parser.add_argument(
+            "--spark-master",
+            help="Spark master URL (default: DOORSTEP_SPARK_MASTER, else local[2])",
         )
         parser.add_argument("--strategy", type=Path, help="a strategy file (published first)")
         parser.add_argument("--dry-run", action="store_true", help="decide, write nothing")
@@ -31,7 +43,9 @@ class Command(BaseCommand):
             help="hand the run to the background worker (doorstep db_worker) and return",
         )
 
-    def handle(self, as_of, engine, strategy, dry_run, by, enqueue, **options):
+    def handle(
+        self, as_of, engine, snapshot, spark_master, strategy, dry_run, by, enqueue, **options
+    ):
         by = by or f"cli:{getpass.getuser()}"
         if enqueue:
             if dry_run or strategy is not None:
@@ -40,6 +54,9 @@ class Command(BaseCommand):
             if engine == Engine.POSTGRES and connection.vendor != "postgresql":
                 raise CommandError("the postgres engine runs in place: DATABASE_URL must name "
                                    "PostgreSQL")  # fmt: skip
+            if engine == Engine.SPARK:
+                raise CommandError("--enqueue runs duckdb or postgres; run the spark engine with "
+                                   "its --snapshot directly")  # fmt: skip
             queued = tasks.nightly.enqueue(as_of.isoformat(), engine=engine, by=by)
             self.stdout.write(f"nightly run as of {as_of} enqueued: task {queued.id}")
             return
@@ -58,8 +75,16 @@ class Command(BaseCommand):
                 raise CommandError(f"{strategy}: " + "\n  ".join(error.errors)) from None
         try:
             result = domain.run_nightly(
-                as_of, engine=engine, by=by, version=version, dry_run=dry_run
+                as_of,
+                engine=engine,
+                by=by,
+                version=version,
+                dry_run=dry_run,
+                snapshot_dir=snapshot,
+                spark_master=spark_master,
             )
+        except SnapshotInvalid as error:
+            raise CommandError(error.message) from None
         except ValueError as error:
             raise CommandError(str(error)) from None
         verb = "would decide" if dry_run else "decided"

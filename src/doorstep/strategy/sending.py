@@ -41,13 +41,13 @@ class SendResult:
     outbox: dict[str, int]
 
 
-def template_params(action: PlannedAction, position) -> dict[str, object]:
-    """What a reminder's placeholders say, from the account's figures today."""
+def template_params(template: str, account_id: str, position) -> dict[str, object]:
+    """What a message's placeholders say, from the account's figures today."""
     next_due = next(
         (i for i in position.instalments if i.due_date >= position.as_of and i.unpaid > 0), None
     )
     amount = position.overdue
-    if action.template == "pre_due_reminder" and next_due is not None:
+    if template == "pre_due_reminder" and next_due is not None:
         amount = next_due.unpaid
     params = {
         "lender": settings.DOORSTEP_VISITS["lender_name"],
@@ -56,10 +56,10 @@ def template_params(action: PlannedAction, position) -> dict[str, object]:
         "due_date": (next_due.due_date if next_due else position.as_of).isoformat(),
         "portal": f"{settings.DOORSTEP_PUBLIC_URL}/my/",
     }
-    if action.template == "arrangement_reminder":
-        params |= arrangement_params(action.account_id, position.as_of)
-    elif action.template in DECISION_NOTICES:
-        params |= decision_params(action.account_id)
+    if template == "arrangement_reminder":
+        params |= arrangement_params(account_id, position.as_of)
+    elif template in DECISION_NOTICES:
+        params |= decision_params(account_id)
     return params
 
 
@@ -104,17 +104,8 @@ def tell_decision(arrangement_id: str, *, by: str, at: datetime) -> str:
         if template is None:
             return "no_decision"
         account = arrangement.account
-        asked = Action(
-            account_id=account.pk,
-            borrower_id=account.borrower_id,
-            channel="sms",
-            purpose="notice",
-            actor=by,
-            planned_at=at,
-            template=template,
-        )
-        dry = check(asked, now=at)
-        if not dry.allowed and dry.rule.check in WAIT_CHECKS:
+        answer, given = _ask_guard(account, "sms", "notice", template, by=by, at=at)
+        if answer == "wait":
             latest = Decision.objects.filter(account=account).order_by("-as_of").first()
             PlannedAction.objects.get_or_create(
                 account=account,
@@ -125,20 +116,13 @@ def tell_decision(arrangement_id: str, *, by: str, at: datetime) -> str:
                 defaults={"stage": latest.stage if latest else Stage.ARRANGEMENT},
             )
             return "planned"
-        verdict = authorize(asked, now=at)
-        if isinstance(verdict, Refusal):
-            return f"refused:{verdict.rule_id}"
+        if answer == "refused":
+            return f"refused:{given}"
         position = account_position(account, local_date(account, at))
-        params = {
-            "lender": settings.DOORSTEP_VISITS["lender_name"],
-            "portal": f"{settings.DOORSTEP_PUBLIC_URL}/my/",
-            "amount": yuan(position.overdue),
-            "due_date": position.as_of.isoformat(),
-            **decision_params(account.pk),
-        }
+        params = template_params(template, account.pk, position)
         try:
             with transaction.atomic():
-                queue_message(verdict.pk, template_code=template, params=params, by=by, at=at)
+                queue_message(given, template_code=template, params=params, by=by, at=at)
         except ContactRejected as exc:
             return exc.code
         return "queued"
@@ -198,30 +182,21 @@ def _send_one(action_id: int, *, by: str, now: datetime) -> str:
         if nothing_due:
             _close(action, ActionStatus.CANCELLED, reason="nothing due by the time of sending")
             return "nothing_due"
-        asked = Action(
-            account_id=account.pk,
-            borrower_id=account.borrower_id,
-            channel=action.channel,
-            purpose="notice" if action.template in DECISION_NOTICES else "reminder",
-            actor=by,
-            planned_at=now,
-            template=action.template,
-        )
+        purpose = "notice" if action.template in DECISION_NOTICES else "reminder"
+        answer, given = _ask_guard(account, action.channel, purpose, action.template, by=by, at=now)
         # Not the hour (or a quiet day) in the borrower's zone: the action waits for a later
         # run the same day, and nothing is recorded against the borrower.
-        dry = check(asked, now=now)
-        if not dry.allowed and dry.rule.check in WAIT_CHECKS:
-            return f"waiting:{dry.rule.id}"
-        verdict = authorize(asked, now=now)
-        if isinstance(verdict, Refusal):
-            _close(action, ActionStatus.REFUSED, rule=verdict.rule_id)
-            return f"refused:{verdict.rule_id}"
+        if answer == "wait":
+            return f"waiting:{given}"
+        if answer == "refused":
+            _close(action, ActionStatus.REFUSED, rule=given)
+            return f"refused:{given}"
         try:
             with transaction.atomic():
                 queue_message(
-                    verdict.pk,
+                    given,
                     template_code=action.template,
-                    params=template_params(action, position),
+                    params=template_params(action.template, account.pk, position),
                     by=by,
                     at=now,
                 )
@@ -230,6 +205,28 @@ def _send_one(action_id: int, *, by: str, now: datetime) -> str:
             return exc.code
         _close(action, ActionStatus.DONE)
         return "queued"
+
+
+def _ask_guard(account, channel: str, purpose: str, template: str, *, by: str, at: datetime):
+    """The guard's answer for a message going now: ("wait", rule id) when only the hour or a quiet
+    day stands in the way (nothing recorded: it goes later), ("refused", rule id) with the refusal
+    recorded, or ("permit", permit id)."""
+    asked = Action(
+        account_id=account.pk,
+        borrower_id=account.borrower_id,
+        channel=channel,
+        purpose=purpose,
+        actor=by,
+        planned_at=at,
+        template=template,
+    )
+    dry = check(asked, now=at)
+    if not dry.allowed and dry.rule.check in WAIT_CHECKS:
+        return "wait", dry.rule.id
+    verdict = authorize(asked, now=at)
+    if isinstance(verdict, Refusal):
+        return "refused", verdict.rule_id
+    return "permit", verdict.pk
 
 
 def _close(action: PlannedAction, status: str, *, reason: str = "", rule: str = "") -> None:

@@ -9,28 +9,22 @@ rejected request) is rendered in the same language.
 
 from django.utils.translation import gettext
 
-
-def _english(value):
-    return getattr(value, "message", value)
+from doorstep.refusal import Refusal
 
 
-def _local(value):
-    if isinstance(value, UserError):
-        return value.translated()
-    if hasattr(value, "template") and hasattr(value, "params"):  # a pure engine's refusal
-        return gettext(value.template) % {k: _local(v) for k, v in value.params.items()}
-    return value
+def translated(refusal: Refusal) -> str:
+    """A refusal in the active language (English where the catalogue has no entry), the figures
+    that are refusals themselves included."""
+    return gettext(refusal.template) % {
+        k: translated(v) if isinstance(v, Refusal) else v for k, v in refusal.params.items()
+    }
 
 
-class UserError(Exception):
+class UserError(Refusal):
     def __init__(self, message: str, *, code: str, field: str = "", params: dict | None = None):
-        self.template = message
-        self.params = params or {}
+        super().__init__(message, params=params)
         self.code = code
         self.field = field
-        self.message = message % {k: _english(v) for k, v in self.params.items()}
-        super().__init__(self.message)
 
     def translated(self) -> str:
-        """The message in the active language (English where the catalogue has no entry)."""
-        return gettext(self.template) % {k: _local(v) for k, v in self.params.items()}
+        return translated(self)

@@ -3,6 +3,8 @@ judged by the file's first bytes, never its name, and the size is bounded. Pure:
 
 from dataclasses import dataclass
 
+from doorstep.refusal import Refusal, gettext_noop
+
 # Magic bytes -> (content type, extension, what it is).
 ACCEPTED = {
     b"\xff\xd8\xff": ("image/jpeg", "jpg", "photo"),
@@ -11,18 +13,10 @@ ACCEPTED = {
 }
 
 
-def gettext_noop(text: str) -> str:
-    """Marks a message for the catalogue (`make messages`); doorstep.errors translates it."""
-    return text
-
-
-class UploadRejected(ValueError):
-    """English template and figures kept apart, so the refusal reads in the borrower's language."""
-
+class UploadRejected(Refusal, ValueError):
     def __init__(self, message: str, *, code: str, params: dict | None = None):
-        self.template, self.params, self.code = message, params or {}, code
-        self.message = message % self.params
-        super().__init__(self.message)
+        super().__init__(message, params=params)
+        self.code = code
 
 
 @dataclass(frozen=True)

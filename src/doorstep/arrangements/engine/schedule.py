@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 from doorstep.money import yuan_display
+from doorstep.refusal import Refusal, gettext_noop
 
 EXTENSION = "extension"
 INSTALMENT = "instalment"
@@ -54,18 +55,12 @@ class Line:
     amount_cents: int
 
 
-def gettext_noop(text: str) -> str:
-    """Marks a message for the catalogue (`make messages`); doorstep.errors translates it."""
-    return text
-
-
-class TermsInvalid(ValueError):
-    """English template and figures kept apart, so the refusal reads in the borrower's language."""
+class TermsInvalid(Refusal, ValueError):
+    """Terms the lender does not offer, naming the field (readable in the borrower's language)."""
 
     def __init__(self, message: str, *, field: str, params: dict | None = None):
-        self.template, self.params, self.field = message, params or {}, field
-        self.message = message % self.params
-        super().__init__(self.message)
+        super().__init__(message, params=params)
+        self.field = field
 
 
 def minimum_cents(overdue_cents: int, limits: Limits) -> int:

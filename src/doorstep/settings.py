@@ -169,9 +169,18 @@ DOORSTEP_DUCKDB_THREADS = int(os.environ.get("DOORSTEP_DUCKDB_THREADS", "2"))
 # Spark setting as key: value.
 DOORSTEP_SPARK = {
     "master": os.environ.get("DOORSTEP_SPARK_MASTER", "local[2]"),
-    "shuffle_partitions": int(os.environ.get("DOORSTEP_SPARK_SHUFFLE_PARTITIONS", "4")),
+    # 16: at a million accounts, 4 partitions of the features' window over the entries
+    # (tens of millions of rows) each outgrew what a 2 GB driver gives its tasks.
+    "shuffle_partitions": int(os.environ.get("DOORSTEP_SPARK_SHUFFLE_PARTITIONS", "16")),
     "driver_memory": os.environ.get("DOORSTEP_SPARK_DRIVER_MEMORY", "2g"),
-    "conf": {},
+    # Broadcast joins off: Spark's size estimate of the joined snapshot relations is far below
+    # what they hold once decoded, and broadcasting one ran a 2 GB driver out of memory at a
+    # million accounts; sort-merge joins spill to disk instead. On a cluster, set it back.
+    "conf": {
+        "spark.sql.autoBroadcastJoinThreshold": os.environ.get(
+            "DOORSTEP_SPARK_BROADCAST_THRESHOLD", "-1"
+        )
+    },
 }
 
 # The compliance rule pack in force (src/doorstep/compliance/packs/NAME.yaml) and how long a

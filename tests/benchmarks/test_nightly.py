@@ -44,6 +44,12 @@ def test_duckdb_on_sqlite(var_dir, capsys):
     assert again["stages"] == first["stages"]
     assert list(var_dir.glob("bench/nightly-run-*")) == []
 
+    # Over a Parquet snapshot written first (what --engine spark reads): the same night.
+    over_parquet = bench(capsys, "--parquet")
+    assert over_parquet["stages"] == first["stages"]
+    assert over_parquet["snapshot_seconds"] > 0
+    assert list(var_dir.glob("bench/snapshot-*")) == []
+
 
 @pytest.mark.skipif(postgres_url() is None, reason="DATABASE_URL does not name PostgreSQL")
 def test_postgres_in_place(var_dir, capsys):

@@ -1,4 +1,4 @@
-"""doorstep bench nightly --accounts N [--engine duckdb|postgres]: the nightly strategy run and one-account re-evaluation.
+"""doorstep bench nightly --accounts N [--engine duckdb|postgres|spark]: the nightly strategy run and one-account re-evaluation.
 
 Generates N accounts (as `bench ledger` does, and sharing its files), loads them into a database
 with one day of charges assessed, and keeps that database under var/bench (SQLite: a file;
@@ -6,7 +6,10 @@ PostgreSQL: a database named after N and the seed) so that re-runs skip the impo
 works on a copy of it, in a process of its own: `run_nightly` timed end to end (snapshot, features,
 decisions, written), then `reevaluate_account` on a random sample of accounts, each call in its
 own transaction and timed. `--engine duckdb` runs on SQLite (the embedded default); `--engine
-postgres` runs in place on the PostgreSQL that DATABASE_URL names. `--check` also compares every
+postgres` runs in place on the PostgreSQL that DATABASE_URL names; `--engine spark` runs on SQLite's
+copy too, over a Parquet snapshot written from it first (`--parquet` does the same for DuckDB): the
+snapshot's writing is timed apart (`snapshot_seconds`), the night over it is `seconds`, and the
+Spark session's start (a JVM) is inside it, as a nightly process pays it. `--check` also compares every
 account's features and decision three ways (DuckDB, the Python twin and, on PostgreSQL, the
 in-place SQL) and counts the mismatches: run it at a few thousand accounts, not a million.
 `--score` trains and activates the collection score on the public UCI table first (so the night
@@ -47,7 +50,12 @@ REEVALUATE_AT = datetime.combine(AS_OF, clock(12), tzinfo=UTC)
 def add_arguments(parser) -> None:
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--engine", choices=["duckdb", "postgres"], default="duckdb")
+    parser.add_argument("--engine", choices=["duckdb", "postgres", "spark"], default="duckdb")
+    parser.add_argument(
+        "--parquet",
+        action="store_true",
+        help="write a Parquet snapshot first (timed apart) and run the night over it (spark: always)",
+    )
     parser.add_argument("--sample", type=int, default=1000, help="accounts re-evaluated one by one")
     parser.add_argument(
         "--check", action="store_true", help="also count SQL/Python and engine mismatches"
@@ -73,15 +81,16 @@ def run(options: dict, out) -> dict:
     measure = ["nightly", "--worker", "measure", "--engine", engine, "--seed", str(seed)]
     measure += ["--sample", str(options["sample"])] + (["--check"] if options["check"] else [])
     measure += ["--score"] if options["score"] else []
-    if engine == "duckdb":
-        figures = _on_sqlite(accounts, seed, directory, options["reload"], measure, out)
+    measure += ["--parquet"] if options["parquet"] or engine == "spark" else []
+    if engine in ("duckdb", "spark"):
+        figures = _on_sqlite(accounts, seed, directory, options["reload"], measure, engine, out)
     else:
         figures = _on_postgres(accounts, seed, directory, options["reload"], measure, out)
     out(_describe(figures))
     return figures
 
 
-def _on_sqlite(accounts, seed, directory, reload, measure, out) -> dict:
+def _on_sqlite(accounts, seed, directory, reload, measure, engine, out) -> dict:
     cache = bench_dir() / f"nightly-{accounts}-{seed}.sqlite3"
     marker = cache.with_name(cache.name + ".complete")
     loaded = marker.exists() and cache.exists() and not reload
@@ -103,7 +112,7 @@ def _on_sqlite(accounts, seed, directory, reload, measure, out) -> dict:
     try:
         out("nightly run and re-evaluation on a copy …")
         env = dict(os.environ, DATABASE_URL=f"sqlite:///{work}")
-        figures = run_worker("duckdb", measure, env)
+        figures = run_worker(engine, measure, env)
     finally:
         remove_sqlite(work)
     return {**figures, "database_cached": loaded}
@@ -151,6 +160,11 @@ def _describe(f: dict) -> str:
         f"{f['accounts_per_s']:,.0f} accounts/s ({phases}); re-evaluating one account: "
         f"p50 {f['single_account_p50_ms']:.1f} ms, p99 {f['single_account_p99_ms']:.1f} ms "
         f"over {f['single_account_samples']:,}; peak memory {f['peak_rss_mb']:,} MB"
+        + (
+            f"; the Parquet snapshot it read was written in {f['snapshot_seconds']:.2f} s"
+            if "snapshot_seconds" in f
+            else ""
+        )
         + (
             f"; scoring {f['scoring']['rows']:,} rows: predict "
             f"{f['scoring']['predict_rows_per_s']:,} rows/s, whole step "
@@ -212,10 +226,21 @@ def _measure(options: dict) -> dict:
     logger = logging.getLogger(domain.__name__)
     logger.addHandler(phases)
     logger.setLevel(logging.INFO)
+    snapshot_dir, snapshot_seconds = None, None
     try:
-        result = domain.run_nightly(AS_OF, engine=options["engine"], by="bench")
+        if options["parquet"]:
+            snapshot_dir = bench_dir() / f"snapshot-{os.getpid()}"
+            shutil.rmtree(snapshot_dir, ignore_errors=True)
+            started = time.perf_counter()
+            domain.take_snapshot(AS_OF, out=snapshot_dir, by="bench")
+            snapshot_seconds = round(time.perf_counter() - started, 3)
+        result = domain.run_nightly(
+            AS_OF, engine=options["engine"], by="bench", snapshot_dir=snapshot_dir
+        )
     finally:
         logger.removeHandler(phases)
+        if snapshot_dir is not None:
+            shutil.rmtree(snapshot_dir, ignore_errors=True)
     nightly_rss = _peak_rss_mb()
 
     ids = sorted(Account.objects.values_list("id", flat=True))
@@ -239,6 +264,7 @@ def _measure(options: dict) -> dict:
         "actions": result.actions,
         "stages": result.stages,
         "peak_rss_mb": nightly_rss,
+        **({"snapshot_seconds": snapshot_seconds} if snapshot_seconds is not None else {}),
     }
     if model is not None:
         figures["scoring"] = _scoring_throughput(model)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyarrow as pa
 from django.conf import settings
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
 from doorstep.strategy.engine.sparksql import to_spark
@@ -90,8 +91,10 @@ def run_sql(spark: SparkSession, sql: str, reads: tuple[str, ...]) -> DataFrame:
 def _kept(frame: DataFrame, view: str) -> DataFrame:
     """Compute `frame` now and keep its rows as the view `view`, cut from the plan that made
     them. Persisted instead, every later statement over the view carried the whole features plan
-    through analysis and cache lookup: 10-20 s of planning per statement on a small portfolio."""
-    kept = frame.localCheckpoint(eager=True)
+    through analysis and cache lookup: 10-20 s of planning per statement on a small portfolio.
+    Kept serialized and allowed to spill (PySpark's MEMORY_AND_DISK): the default level keeps the
+    rows as JVM objects, several times their size, which a million accounts' features outgrew."""
+    kept = frame.localCheckpoint(eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK)
     kept.createOrReplaceTempView(view)
     return kept
 

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from doorstep.audit.domain import record
+from doorstep.bulkinsert import insert_objects
 from doorstep.compliance import queries
 from doorstep.compliance.engine.checks import Action, Verdict, VisitFacts, evaluate
 from doorstep.compliance.engine.pack import Pack, load_pack
@@ -204,8 +205,8 @@ def screen(
     refused = actions.filter(pc.is_in(actions.column("seq"), pa.array(list(rule_of), pa.int64())))
     rules = {r.id: r for r in pack.rules}
     with transaction.atomic():
-        Refusal.objects.bulk_create(
-            (
+        insert_objects(
+            [
                 _refusal(
                     pack,
                     rules[rule_of[row["seq"]]],
@@ -222,8 +223,7 @@ def screen(
                     borrower_id=row["borrower_id"],
                 )
                 for row in refused.to_pylist()
-            ),
-            batch_size=2000,
+            ]
         )
         counts: dict[str, int] = {}
         for rule in rule_of.values():

@@ -270,9 +270,12 @@ def run_nightly(
             refused = screen_planned_actions(as_of, by=by)
         with _phase("visits"):
             visits = sync_visits(as_of, by=by)
+    if run is not None:
+        # Timed with the night: at a million decisions it is seconds, not nothing.
+        with _phase("digest"):
+            rows, digest = queries.decisions_digest(as_of)
     seconds = time.perf_counter() - started
     if run is not None:
-        rows, digest = queries.decisions_digest(as_of)
         # What the night left rather than what this process did: after a run killed half-way,
         # the re-run that completes the night finds the screening or the proposals already done,
         # and its entry still tells the date's refusals and proposals (tests/failure).

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from doorstep.audit.domain import record
+from doorstep.bulkinsert import insert_objects
 from doorstep.compliance.domain import authorize
 from doorstep.compliance.engine.checks import Action, Agent, VisitFacts
 from doorstep.compliance.models import Refusal
@@ -192,9 +193,9 @@ def propose_visits(
             for account_id, p in wanted.items()
             if account_id not in busy
         ]
-        Visit.objects.bulk_create(visits, batch_size=2000)
-        VisitTransition.objects.bulk_create(
-            (
+        insert_objects(visits)
+        insert_objects(
+            [
                 VisitTransition(
                     visit=v,
                     event=VisitEvent.PROPOSE,
@@ -204,8 +205,7 @@ def propose_visits(
                     data={"rules": v.reasons.get("rules", [])},
                 )
                 for v in visits
-            ),
-            batch_size=2000,
+            ]
         )
         ids = sorted(v.pk for v in visits)
         record(

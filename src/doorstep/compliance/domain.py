@@ -200,7 +200,8 @@ def screen(
     tables = queries.bulk_context(since=first - timedelta(days=LOOKBACK_DAYS), now=now)
     tables["actions"] = actions
     result = check_bulk(pack, tables, threads=settings.DOORSTEP_DUCKDB_THREADS)
-    rule_of = {seq: rule for seq, rule in zip(*result.to_pydict().values(), strict=True) if rule}
+    refusals = result.filter(pc.is_valid(result.column("rule_id"))).to_pydict()
+    rule_of = dict(zip(refusals["seq"], refusals["rule_id"], strict=True))
     # Only the refused actions come back into Python, to be recorded.
     refused = actions.filter(pc.is_in(actions.column("seq"), pa.array(list(rule_of), pa.int64())))
     rules = {r.id: r for r in pack.rules}

@@ -4,10 +4,12 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from doorstep import arrowdb
 from doorstep.compliance.engine.checks import Action, Attempt, Context, Inconvenient, ThirdParty
 from doorstep.compliance.models import CeaseRequest, InconvenientTime
 from doorstep.contact.enums import MessageStatus
@@ -208,51 +210,93 @@ def _pending_permit(now):
     )
 
 
+ATTEMPTS = pa.schema(
+    [
+        ("borrower_id", pa.string()),
+        ("at", pa.timestamp("s", tz="UTC")),
+        ("channel", pa.string()),
+        ("outcome", pa.string()),
+        ("third_party_id", pa.string()),
+    ]
+)
+
+
+# As the queries return them: epoch seconds, and text.
+_READ_TYPE = {"at": pa.int64()}
+
+
 def _attempts_since(since, now) -> pa.Table:
     """Outbound contacts and unused permits since `since`, straight from SQL (the ORM's converters
-    cost more than the guard's whole statement at a million accounts)."""
-
-    def fetch(sql: str, params: list) -> list[tuple]:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-
-    op = connection.ops
+    cost more than the guard's whole statement at a million accounts): as Arrow through ADBC
+    when nothing uncommitted needs seeing (a night's screening: 7 s less at a million accounts),
+    else through Django's cursor."""
+    postgres = connection.vendor == "postgresql"
     # Epoch seconds from the database itself: no datetime object per row.
-    epoch = (
-        "CAST(FLOOR(EXTRACT(EPOCH FROM {})) AS BIGINT)"
-        if connection.vendor == "postgresql"
-        else "CAST(strftime('%%s', {}) AS INTEGER)"
-    )
-    contacts = fetch(
-        f"SELECT a.borrower_id, {epoch.format('c.at')}, c.channel, c.outcome, c.third_party_id "
+    epoch = "CAST(FLOOR(EXTRACT(EPOCH FROM {})) AS BIGINT)" if postgres else "unixepoch({})"
+    # NULLs coalesced to '' and restored below: ADBC's SQLite driver types a column by its first
+    # rows.
+    contacts = (
+        f"SELECT a.borrower_id, {epoch.format('c.at')} AS at, c.channel, "
+        "COALESCE(c.outcome, '') AS outcome, COALESCE(c.third_party_id, '') AS third_party_id "
         "FROM contact_contact c JOIN ledger_account a ON a.id = c.account_id "
-        "WHERE c.at >= %s AND c.direction = 'outbound'",
-        [op.adapt_datetimefield_value(since)],
+        "WHERE c.at >= {since} AND c.direction = 'outbound'"
     )
-    permits = fetch(
-        f"SELECT p.borrower_id, {epoch.format('p.planned_at')}, p.channel, NULL, "
-        "p.third_party_id FROM contact_permit p "
+    permits = (
+        f"SELECT p.borrower_id, {epoch.format('p.planned_at')} AS at, p.channel, '' AS outcome, "
+        "COALESCE(p.third_party_id, '') AS third_party_id FROM contact_permit p "
         "LEFT JOIN contact_outboundmessage m ON m.permit_id = p.id "
-        "WHERE p.planned_at >= %s AND ((p.used_at IS NULL AND p.valid_until >= %s) "
-        "OR m.status IN (%s, %s))",
-        [
-            op.adapt_datetimefield_value(since),
-            op.adapt_datetimefield_value(now),
-            MessageStatus.QUEUED,
-            MessageStatus.SENDING,
-        ],
+        "WHERE p.planned_at >= {since} AND ((p.used_at IS NULL AND p.valid_until >= {now}) "
+        f"OR m.status IN ('{MessageStatus.QUEUED}', '{MessageStatus.SENDING}'))"
     )
-    rows = contacts + permits
-    columns = list(zip(*rows, strict=True)) if rows else [[], [], [], [], []]
+    if arrowdb.usable():
+        literal = _timestamp_literal
+        with arrowdb.adbc_connect() as adbc, adbc.cursor() as cursor:
+            tables = []
+            for sql in (contacts, permits):
+                cursor.execute(sql.format(since=literal(since), now=literal(now)))
+                tables.append(cursor.fetch_arrow_table())
+        columns = {
+            name: pa.chunked_array(
+                [
+                    chunk
+                    for t in tables
+                    for chunk in t.column(name).cast(_READ_TYPE.get(name, pa.string())).chunks
+                ],
+                _READ_TYPE.get(name, pa.string()),
+            )
+            for name in ATTEMPTS.names
+        }
+    else:
+        adapt = connection.ops.adapt_datetimefield_value
+        with connection.cursor() as cursor:
+            cursor.execute(contacts.format(since="%s"), [adapt(since)])
+            rows = cursor.fetchall()
+            cursor.execute(permits.format(since="%s", now="%s"), [adapt(since), adapt(now)])
+            rows += cursor.fetchall()
+        values = list(zip(*rows, strict=True)) if rows else [[], [], [], [], []]
+        columns = {
+            name: pa.array(values[i], _READ_TYPE.get(name, pa.string()))
+            for i, name in enumerate(ATTEMPTS.names)
+        }
+    at = columns["at"].cast(pa.timestamp("s")).cast(pa.timestamp("s", tz="UTC"))
+    empty_to_null = {
+        name: pc.if_else(pc.equal(columns[name], ""), None, columns[name])
+        for name in ("outcome", "third_party_id")
+    }
     return pa.table(
         {
-            "borrower_id": pa.array(columns[0], pa.string()),
-            "at": pa.array(columns[1], pa.int64())
-            .cast(pa.timestamp("s"))
-            .cast(pa.timestamp("s", tz="UTC")),
-            "channel": pa.array(columns[2], pa.string()),
-            "outcome": pa.array(columns[3], pa.string()),
-            "third_party_id": pa.array(columns[4], pa.string()),
-        }
+            "borrower_id": columns["borrower_id"],
+            "at": at,
+            "channel": columns["channel"],
+            **empty_to_null,
+        },
+        schema=ATTEMPTS,
     )
+
+
+def _timestamp_literal(moment) -> str:
+    """A datetime as SQL, compared as each database stores datetimes (SQLite: UTC text)."""
+    value = connection.ops.adapt_datetimefield_value(moment)
+    if connection.vendor == "postgresql":
+        return f"TIMESTAMPTZ '{value.isoformat()}'"
+    return f"'{value}'"

@@ -392,7 +392,7 @@ def dry_run(as_of: date, old: Strategy, new: Strategy, *, listed: int = LISTED_A
 
 # On SQLite the dry run reads its snapshot through ADBC, which carries its own copy of the SQLite
 # library: while it has the file open, another thread's Django connection in the same process has
-# its WAL checkpointed and deleted under it ("file is not a database": snapshot.adbc_connect closes
+# its WAL checkpointed and deleted under it ("file is not a database": arrowdb.adbc_connect closes
 # only the calling thread's connection). The console's server is threaded, so there the dry run
 # runs in a process of its own, which SQLite's locks keep safe. PostgreSQL runs it in place.
 _DRY_RUN_CHILD = """

@@ -32,6 +32,7 @@ from doorstep.arrangements.domain import (
     reminders_due,
     review_arrangements,
 )
+from doorstep.arrowdb import adbc_connect
 from doorstep.audit.domain import record
 from doorstep.contact.domain import record_contact
 from doorstep.ledger.domain import PostedPayment, local_date, place_hold, post_payment
@@ -505,7 +506,7 @@ def _write_results(as_of: date, decisions, actions, fail_half_way: bool) -> None
     in the columns of `_decision_select` and `_action_select`. ADBC's bulk ingest is a binary COPY
     on PostgreSQL and prepared multi-row inserts on SQLite.
     """
-    with snapshot.adbc_connect() as adbc, adbc.cursor() as cursor:
+    with adbc_connect() as adbc, adbc.cursor() as cursor:
         d = _date_param(as_of)
         cursor.execute(f"DELETE FROM strategy_decision WHERE as_of = {d}")
         cursor.adbc_ingest("strategy_decision", decisions, mode="append")

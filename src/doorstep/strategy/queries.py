@@ -10,13 +10,14 @@ import pyarrow as pa
 from django.db import connection
 from django.db.models.functions import Collate
 
+from doorstep import arrowdb
+from doorstep.arrowdb import adbc_connect
 from doorstep.audit.domain import digest_query
 from doorstep.contact.models import Contact
 from doorstep.ledger.domain import local_date
 from doorstep.ledger.models import Account, Hold, Instalment, LedgerEntry
 from doorstep.scoring.domain import active_model, score_reasons, score_row
 from doorstep.scoring.engine.features import INPUTS
-from doorstep.strategy import snapshot
 from doorstep.strategy.engine.account import (
     AccountRow,
     ContactRow,
@@ -220,9 +221,9 @@ def decisions_digest(as_of: date) -> tuple[int, str]:
 
     A million rows: the rows stream out through ADBC and DuckDB writes each line (quoting strings
     as json.dumps does; tests/strategy/test_digest holds the two equal), where Python's row by
-    row took 19 s. Must run outside a transaction on SQLite (`snapshot.adbc_connect`);
-    inside one it falls back to `digest_ordered_rows`, the same digest in Python."""
-    if connection.vendor == "sqlite" and connection.in_atomic_block:
+    row took 19 s. An ADBC read sees only what is committed (`arrowdb`): inside a transaction
+    this falls back to `digest_ordered_rows`, the same digest in Python."""
+    if not arrowdb.usable():
         return digest_ordered_rows(as_of)
     text = "CAST({} AS TEXT)" if connection.vendor == "postgresql" else "{}"
     d = f"DATE '{as_of.isoformat()}'" if connection.vendor == "postgresql" else f"'{as_of}'"
@@ -237,7 +238,7 @@ def decisions_digest(as_of: date) -> tuple[int, str]:
     select = f"SELECT {', '.join(columns)} FROM strategy_decision WHERE as_of = {d}"  # noqa: S608
     line = " || ',' || ".join(_json_sql(name) for name in DIGEST_COLUMNS)
     sha, rows = hashlib.sha256(), 0
-    with snapshot.adbc_connect() as adbc, adbc.cursor() as cursor:
+    with adbc_connect() as adbc, adbc.cursor() as cursor:
         cursor.execute(select)
         raw = cursor.fetch_arrow_table()
     duck = duckdb.connect()

@@ -10,7 +10,7 @@ ship as wheels.
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -19,9 +19,9 @@ from queue import Empty, Queue
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from django.conf import settings
 from django.db import connection
 
+from doorstep.arrowdb import adbc_connect
 from doorstep.ledger.models import Region
 from doorstep.strategy.engine.account import day_end_epoch
 
@@ -141,42 +141,6 @@ def regions_table(as_of: date) -> pa.Table:
             "day_end": pa.array([end for _, (_, end) in ends], pa.int64()),
         }
     )
-
-
-@contextmanager
-def adbc_connect():
-    """An ADBC connection to the configured database, on its own connection, not Django's.
-
-    On SQLite, Django's connection is closed first and must not be in a transaction: the ADBC
-    driver carries its own copy of the SQLite library, and two copies in one process that both
-    have a file open corrupt it (the last one to close checkpoints and deletes the WAL under the
-    other; sqlite.org/howtocorrupt.html §2.2). Other processes are safe, as always with SQLite.
-    """
-    db = settings.DATABASES["default"]
-    if connection.vendor == "postgresql":
-        import adbc_driver_postgresql.dbapi
-
-        user = db.get("USER") or "postgres"
-        password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-        host = db.get("HOST") or "localhost"
-        port = db.get("PORT") or 5432
-        uri = f"postgresql://{user}{password}@{host}:{port}/{connection.settings_dict['NAME']}"
-        with adbc_driver_postgresql.dbapi.connect(uri) as adbc:
-            yield adbc
-        return
-    import adbc_driver_sqlite.dbapi
-
-    if connection.in_atomic_block:
-        raise RuntimeError("ADBC on SQLite cannot run inside a Django transaction")
-    path = str(connection.settings_dict["NAME"])
-    connection.close()
-    with adbc_driver_sqlite.dbapi.connect(path) as adbc:
-        with adbc.cursor() as cursor:
-            cursor.execute("PRAGMA busy_timeout = 30000")
-            # Django's page cache (settings): it holds the decision indexes while a million
-            # rows go in.
-            cursor.execute("PRAGMA cache_size = -200000")
-        yield adbc
 
 
 # The snapshot's reads, costliest first, shared out between this many connections (DuckDB's

@@ -1,0 +1,53 @@
+"""Arrow straight from the database: an ADBC connection beside Django's, for reads of millions
+of rows (the nightly snapshot, the guard's contact history, the decisions' digest) that Python
+tuples would make slow. ADBC drivers ship as wheels; DuckDB's scanners download at run time.
+
+What such a connection reads is what has been committed: a caller inside a transaction must not
+use one (on SQLite it is refused outright; see adbc_connect).
+"""
+
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import connection
+
+
+def usable() -> bool:
+    """Whether an ADBC read now sees what Django's connection sees: not inside a transaction."""
+    return not connection.in_atomic_block
+
+
+@contextmanager
+def adbc_connect():
+    """An ADBC connection to the configured database, on its own connection, not Django's.
+
+    On SQLite, Django's connection is closed first and must not be in a transaction: the ADBC
+    driver carries its own copy of the SQLite library, and two copies in one process that both
+    have a file open corrupt it (the last one to close checkpoints and deletes the WAL under the
+    other; sqlite.org/howtocorrupt.html §2.2). Other processes are safe, as always with SQLite.
+    """
+    db = settings.DATABASES["default"]
+    if connection.vendor == "postgresql":
+        import adbc_driver_postgresql.dbapi
+
+        user = db.get("USER") or "postgres"
+        password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+        host = db.get("HOST") or "localhost"
+        port = db.get("PORT") or 5432
+        uri = f"postgresql://{user}{password}@{host}:{port}/{connection.settings_dict['NAME']}"
+        with adbc_driver_postgresql.dbapi.connect(uri) as adbc:
+            yield adbc
+        return
+    import adbc_driver_sqlite.dbapi
+
+    if connection.in_atomic_block:
+        raise RuntimeError("ADBC on SQLite cannot run inside a Django transaction")
+    path = str(connection.settings_dict["NAME"])
+    connection.close()
+    with adbc_driver_sqlite.dbapi.connect(path) as adbc:
+        with adbc.cursor() as cursor:
+            cursor.execute("PRAGMA busy_timeout = 30000")
+            # Django's page cache (settings): it holds the decision indexes while a million
+            # rows go in.
+            cursor.execute("PRAGMA cache_size = -200000")
+        yield adbc

@@ -93,6 +93,8 @@ def run(options: dict, out) -> dict:
         admin.execute(f'CREATE DATABASE "{work}" TEMPLATE "{cache}" STRATEGY FILE_COPY')
     work_url = with_database(url, work)
     try:
+        # The cache may predate the code's newest migrations.
+        _doorstep(["migrate", "--no-input", "-v", "0"], work_url)
         out(f"preparing the virtual users' data in {work} …")
         data_file = directory / "users.json"
         started = time.monotonic()
@@ -157,10 +159,16 @@ def _measure(options: dict, database_url: str, data_file: Path, directory: Path,
         )
         cpu_before, children_before = _cpu(server.pid), _children_cpu()
         started = time.monotonic()
+        # Sampled every second while locust runs: a PostgreSQL backend ends when Django renews
+        # its connection (CONN_MAX_AGE, 60 s), and what it used must not go with it.
+        cpu_after = _cpu(server.pid)
         with (directory / "locust.log").open("w") as log:
-            subprocess.run(locust, env=locust_env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+            running = subprocess.Popen(locust, env=locust_env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+            while running.poll() is None:
+                time.sleep(1)
+                cpu_after = _merged(cpu_after, _cpu(server.pid))
         wall = time.monotonic() - started
-        cpu_after, children_after = _cpu(server.pid), _children_cpu()
+        cpu_after, children_after = _merged(cpu_after, _cpu(server.pid)), _children_cpu()
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -170,6 +178,7 @@ def _measure(options: dict, database_url: str, data_file: Path, directory: Path,
             server.wait()
     figures = read_stats(prefix)
     busy = {k: round(v, 1) for k, v in _cpu_used(cpu_before, cpu_after).items()}
+
     busy["locust"] = round(children_after - children_before, 1)
     busy["other"] = round(
         max(busy["machine"] - busy["gunicorn"] - busy["postgres"] - busy["locust"], 0), 1
@@ -240,10 +249,16 @@ def _cpu(server_pid: int) -> dict:
     return {"processes": processes, "machine": (sum(times[:8]) - idle) / os.sysconf("SC_CLK_TCK")}
 
 
+def _merged(earlier: dict, later: dict) -> dict:
+    """A later `_cpu` reading that keeps the last figure of processes that have ended since."""
+    return {"processes": {**earlier["processes"], **later["processes"]},
+            "machine": later["machine"]}  # fmt: skip
+
+
 def _cpu_used(before: dict, after: dict) -> dict[str, float]:
     """CPU seconds between two `_cpu` readings by kind. Per process, so that one that ended in
-    between (an autovacuum worker) takes nothing away; what a process used in the interval
-    before it ended is not counted (it shows under "other")."""
+    between (an autovacuum worker) takes nothing away; what a process used after the last
+    reading before it ended is not counted (it shows under "other")."""
     used = {"gunicorn": 0.0, "postgres": 0.0}
     for pid, (kind, ticks) in after["processes"].items():
         earlier = before["processes"].get(pid)

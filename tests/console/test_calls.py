@@ -1,6 +1,7 @@
 """The call queue, claims, and the case view's actions: what the guard allows now, a promise
 recorded in two clicks, a disallowed call shown with its rule, reads and reveals logged."""
 
+import os
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -177,3 +178,44 @@ def test_a_call_recorded_while_the_account_is_being_paid_waits_instead_of_deadlo
     assert errors == []
     assert AuditEntry.objects.filter(code="test.paid").count() == 1
     assert Contact.objects.filter(account_id="C1", channel="call", outcome="no_answer").count() == 1
+
+
+@pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").split(":")[0] not in ("postgres", "postgresql"),
+    reason="row locks: PostgreSQL (SQLite locks the whole database for a write)",
+)
+def test_a_payment_in_hand_locks_its_account_not_the_region_every_account_shares(queue):
+    """Account writes lock the account row only (FOR UPDATE OF): with the borrower and region
+    rows joined into the lock, every payment and call in a region queued on the region's row,
+    and deadlocked with the audit trail's head (make loadtest)."""
+    from doorstep.ledger.models import Account, Borrower
+    from doorstep.strategy.domain import take_payment
+
+    paid, done, errors = threading.Event(), threading.Event(), []
+
+    def pay():
+        try:
+            with transaction.atomic():
+                take_payment("C1", amount_cents=100, paid_at=timezone.now(), by="cashier")
+                paid.set()
+                done.wait(10)
+        except Exception as e:
+            errors.append(e)
+        finally:
+            paid.set()
+            connection.close()
+
+    payer = threading.Thread(target=pay)
+    payer.start()
+    try:
+        paid.wait(10)
+        c1 = Account.objects.get(pk="C1")
+        with transaction.atomic():
+            # Each would raise "could not obtain lock" if the payment held it.
+            Borrower.objects.select_for_update(nowait=True).get(pk=c1.borrower_id)
+            Region.objects.select_for_update(nowait=True).get(code="440305")
+            Account.objects.select_for_update(nowait=True).get(pk="C2")
+    finally:
+        done.set()
+        payer.join()
+    assert errors == []

@@ -12,7 +12,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/doorstep
 # catalogue's tests (msgfmt).
 SYSTEM_PACKAGES := fonts-noto-cjk poppler-utils chromium gettext
 
-.PHONY: install system-deps demo test test-pg failure-tests lint format messages bench clean
+.PHONY: install system-deps demo test test-pg failure-tests lint format messages bench loadtest clean
 
 install: system-deps $(STAMP)
 
@@ -73,6 +73,18 @@ bench: install
 	$(BIN)/doorstep bench dashboards --repeat 5 --json
 	for f in C1_10_1 C2_10_1 R1_10_1 R2_10_1 RC1_10_1 RC2_10_1; do \
 	  $(BIN)/doorstep bench routing --instance ../shared/benchmarks/vrptw-gehring-homberger-1000/$$f.vrp --seconds 60 --json | tail -n 1; done
+
+# The load test (docs/loadtest.md), never in CI: collectors, borrowers and field agents through
+# locust against `doorstep serve` on loopback, on PostgreSQL (databases named after PG_URL's:
+# <name>_loadtest_<N>_cache, built once by `doorstep demo`, and <name>_loadtest, a fresh copy per
+# run). Prints requests/s, p50 and p99 per endpoint; the JSON figures are the last line; exits 1
+# on any failed request. LOADTEST_SECONDS (120), LOADTEST_RATE (requests/s offered, 300), ACCOUNTS,
+# WORKERS, THREADS; REBUILD=1 builds the demo anew.
+loadtest: install
+	DATABASE_URL=$(PG_URL) $(BIN)/doorstep bench load --json --seconds $${LOADTEST_SECONDS:-120} \
+	  --rate $${LOADTEST_RATE:-300} \
+	  --accounts $${ACCOUNTS:-20000} $${WORKERS:+--workers $$WORKERS} --threads $${THREADS:-1} \
+	  $${REBUILD:+--rebuild}
 
 clean:
 	rm -rf $(VENV) var/bench

@@ -117,6 +117,29 @@ def test_a_cease_request_on_sms_leaves_calls_allowed(account):
 
 
 @pytest.mark.django_db
+def test_checking_several_channels_at_once_reads_the_context_once_and_answers_as_check(
+    account, django_assert_num_queries
+):
+    CeaseRequest.objects.create(
+        borrower_id=account.borrower_id, channel="sms", since=AS_OF, recorded_by="agent",
+        recorded_at=local(8),
+    )  # fmt: skip
+    domain.authorize(call(account, local(9)), now=local(8))
+    actions = [call(account, local(10), channel=c, purpose=p) for c, p in
+               (("call", "collection"), ("sms", "reminder"), ("app", "reminder"))]  # fmt: skip
+    one_by_one = [domain.check(a, now=local(9)) for a in actions]
+
+    with django_assert_num_queries(7):  # the account, then six reads of its context
+        together = domain.check_all(actions, now=local(9))
+
+    assert together == one_by_one
+    assert [(v.allowed, v.rule.id if v.rule else "") for v in together] == [
+        (True, ""), (False, "cn.cease"), (False, "cn.template"),
+    ]  # fmt: skip
+    assert domain.check_all([], now=local(9)) == []
+
+
+@pytest.mark.django_db
 def test_templates_with_forbidden_wording_cannot_be_approved_and_unapproved_ones_are_refused(
     account,
 ):

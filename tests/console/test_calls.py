@@ -1,12 +1,14 @@
 """The call queue, claims, and the case view's actions: what the guard allows now, a promise
 recorded in two clicks, a disallowed call shown with its rule, reads and reveals logged."""
 
+import os
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -135,3 +137,85 @@ def test_reads_and_reveals_are_logged(queue):
     assert "13800000000" in manager.get("/console/accounts/C1/").content.decode()
     codes = list(AuditEntry.objects.filter(actor="strategy_manager").values_list("code", flat=True))
     assert codes == ["account.viewed", "borrower.revealed", "account.viewed"]
+
+
+def test_a_call_recorded_while_the_account_is_being_paid_waits_instead_of_deadlocking(queue):
+    """A payment locks the account, then appends to the audit trail (the head row); a call
+    locks the account before the guard's permit takes the head, so the two queue up. The other
+    order deadlocked on PostgreSQL under `make loadtest` (docs/loadtest.md)."""
+    from doorstep.audit.domain import record
+    from doorstep.ledger.models import Account
+    from doorstep.strategy.calls import record_call
+
+    locked, errors = threading.Event(), []
+
+    def pay_like():  # post_payment's order: the account, then the audit trail
+        try:
+            with transaction.atomic():
+                account = Account.objects.select_for_update().get(pk="C1")
+                locked.set()
+                time.sleep(0.5)
+                record("test.paid", actor="cashier", obj=account, at=timezone.now())
+        except Exception as e:
+            errors.append(e)
+        finally:
+            connection.close()
+
+    def call():
+        try:
+            locked.wait(5)
+            record_call("C1", by="phone_collector", at=timezone.now(), outcome="no_answer")
+        except Exception as e:
+            errors.append(e)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=pay_like), threading.Thread(target=call)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert AuditEntry.objects.filter(code="test.paid").count() == 1
+    assert Contact.objects.filter(account_id="C1", channel="call", outcome="no_answer").count() == 1
+
+
+@pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").split(":")[0] not in ("postgres", "postgresql"),
+    reason="row locks: PostgreSQL (SQLite locks the whole database for a write)",
+)
+def test_a_payment_in_hand_locks_its_account_not_the_region_every_account_shares(queue):
+    """Account writes lock the account row only (FOR UPDATE OF): with the borrower and region
+    rows joined into the lock, every payment and call in a region queued on the region's row,
+    and deadlocked with the audit trail's head (make loadtest)."""
+    from doorstep.ledger.models import Account, Borrower
+    from doorstep.strategy.domain import take_payment
+
+    paid, done, errors = threading.Event(), threading.Event(), []
+
+    def pay():
+        try:
+            with transaction.atomic():
+                take_payment("C1", amount_cents=100, paid_at=timezone.now(), by="cashier")
+                paid.set()
+                done.wait(10)
+        except Exception as e:
+            errors.append(e)
+        finally:
+            paid.set()
+            connection.close()
+
+    payer = threading.Thread(target=pay)
+    payer.start()
+    try:
+        paid.wait(10)
+        c1 = Account.objects.get(pk="C1")
+        with transaction.atomic():
+            # Each would raise "could not obtain lock" if the payment held it.
+            Borrower.objects.select_for_update(nowait=True).get(pk=c1.borrower_id)
+            Region.objects.select_for_update(nowait=True).get(code="440305")
+            Account.objects.select_for_update(nowait=True).get(pk="C2")
+    finally:
+        done.set()
+        payer.join()
+    assert errors == []

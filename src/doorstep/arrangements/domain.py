@@ -272,7 +272,7 @@ def request_arrangement(
     checked = [(doc, _sniffed(doc)) for doc in documents]
     with transaction.atomic():
         account = (
-            Account.objects.select_for_update()
+            Account.objects.select_for_update(of=("self",))
             .select_related("borrower__region")
             .filter(pk=account_id)
             .first()

@@ -73,7 +73,7 @@ def file_case(
             ) from exc
     with transaction.atomic():
         account = (
-            Account.objects.select_for_update()
+            Account.objects.select_for_update(of=("self",))
             .select_related("borrower__region")
             .filter(pk=account_id)
             .first()

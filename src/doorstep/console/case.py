@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from doorstep.access import staff_permission
 from doorstep.audit.domain import record
 from doorstep.audit.models import AuditEntry
-from doorstep.compliance.domain import check
+from doorstep.compliance.domain import check_all
 from doorstep.compliance.engine.checks import Action
 from doorstep.console.placements import member_of
 from doorstep.contact.errors import ContactRejected
@@ -61,10 +61,10 @@ def allowed_now(account: Account, now, actor: str) -> list[dict]:
     """Each channel with the guard's answer at this moment."""
     zh = (get_language() or "").startswith("zh")
     found = []
-    for channel, purpose in CHANNELS:
-        verdict = check(
-            Action(account.pk, account.borrower_id, channel, purpose, actor, now), now=now
-        )
+    verdicts = check_all(
+        [Action(account.pk, account.borrower_id, c, p, actor, now) for c, p in CHANNELS], now=now
+    )
+    for (channel, _purpose), verdict in zip(CHANNELS, verdicts, strict=True):
         found.append(
             {
                 "channel": channel,

@@ -70,7 +70,7 @@ def record_contact(
         if direction == "outbound":
             permit = _usable_permit(permit_id, account_id, channel, at, third_party_id)
         account = (
-            Account.objects.select_for_update()
+            Account.objects.select_for_update(of=("self",))
             .select_related("borrower__region")
             .filter(pk=account_id)
             .first()

@@ -38,7 +38,15 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["account_id", "at"]
-        indexes = [models.Index(fields=["account", "at"], name="contact_account_at")]
+        indexes = [
+            models.Index(fields=["account", "at"], name="contact_account_at"),
+            # Promises by the day they fall due (the call queue puts today's first).
+            models.Index(
+                fields=["ptp_date", "account"],
+                condition=Q(outcome=ContactOutcome.PROMISE_TO_PAY),
+                name="contact_promise_due",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(outcome=ContactOutcome.PROMISE_TO_PAY, ptp_amount_cents__gt=0)

@@ -73,7 +73,7 @@ def post_payment(
     )
     with transaction.atomic():
         account = (
-            Account.objects.select_for_update()
+            Account.objects.select_for_update(of=("self",))
             .select_related("borrower__region")
             .filter(pk=account_id)
             .first()
@@ -548,7 +548,7 @@ def post_waiver(
     left; an audit entry (waiver.posted). Raises WaiverRejected."""
     with transaction.atomic():
         account = (
-            Account.objects.select_for_update()
+            Account.objects.select_for_update(of=("self",))
             .select_related("borrower__region")
             .filter(pk=account_id)
             .first()

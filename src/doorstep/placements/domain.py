@@ -37,7 +37,7 @@ def place_account(account_id: str, *, agency: str, by: str, at: datetime) -> Pla
     effects: the Placement; an audit entry (placement.placed). Raises PlacementRefused."""
     with transaction.atomic():
         account = (
-            Account.objects.select_for_update()
+            Account.objects.select_for_update(of=("self",))
             .select_related("borrower__region")
             .filter(pk=account_id)
             .first()

@@ -36,7 +36,14 @@ def record_call(
     the account re-evaluated. On a refusal: only the guard's Refusal row. Raises ContactRejected
     (bad outcome or promise)."""
     with transaction.atomic():
-        account = Account.objects.select_related("borrower").get(pk=account_id)
+        # The account is locked before the guard writes its permit (and takes the audit trail's
+        # head): a payment locks the account and then the head, and the other order deadlocked
+        # with it when a collector recorded a call on an account its borrower was paying.
+        account = (
+            Account.objects.select_for_update(of=("self",))
+            .select_related("borrower")
+            .get(pk=account_id)
+        )
         verdict = authorize(
             Action(
                 account_id=account.pk,

@@ -704,7 +704,7 @@ def reevaluate_account(account: Account | str, *, at: datetime, by: str) -> Deci
     strategy = compiled(version)
     with transaction.atomic():
         account = (
-            Account.objects.select_for_update()
+            Account.objects.select_for_update(of=("self",))
             .select_related("borrower__region")
             .get(pk=account.pk if isinstance(account, Account) else account)
         )

@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from doorstep.strategy.engine.document import LADDER, CompiledRule, Strategy, Text
 from doorstep.strategy.engine.features import FEATURES, MODEL_FEATURES
-from doorstep.strategy.engine.rules import Condition, evaluate
+from doorstep.strategy.engine.rules import Condition
 
 _PLACEHOLDER = re.compile(r"\{([a-z_0-9]+)\}")
 SEPARATOR = {"en": "; ", "zh": "；"}
@@ -58,7 +58,7 @@ def rule_result(rule: CompiledRule, row: dict) -> bool:
     condition = condition_for(rule, row)
     if any(row[name] is None for name in condition.features & MODEL_FEATURES):
         return rule.gate
-    return evaluate(condition.tree, row) is True
+    return condition.evaluator(row) is True
 
 
 def render(text: str, row: dict) -> str:
@@ -74,9 +74,13 @@ def render(text: str, row: dict) -> str:
     return _PLACEHOLDER.sub(value, text)
 
 
-def decide(strategy: Strategy, row: dict) -> Decision:
-    """The decision for one account's features (`row` holds every feature, `arm`, `previous_stage`)."""
-    results = {rule.id: rule_result(rule, row) for rule in strategy.rules}
+def stage_for(strategy: Strategy, row: dict) -> str:
+    """The stage `decide` would choose, without the rest of the decision (its triggers, blocks
+    and reasons): what explain's next change asks of hundreds of shifted rows."""
+    return _chosen(strategy, {rule.id: rule_result(rule, row) for rule in strategy.rules})
+
+
+def _chosen(strategy: Strategy, results: dict[str, bool]) -> str:
     applies = {}
     for stage in strategy.stages:
         rules = strategy.stage_rules(stage.id, gates=False)
@@ -86,6 +90,13 @@ def decide(strategy: Strategy, row: dict) -> Decision:
     if chosen is None:
         ladder = [s.id for s in strategy.stages if not s.supersedes and applies[s.id]]
         chosen = ladder[-1] if ladder else "none"
+    return chosen
+
+
+def decide(strategy: Strategy, row: dict) -> Decision:
+    """The decision for one account's features (`row` holds every feature, `arm`, `previous_stage`)."""
+    results = {rule.id: rule_result(rule, row) for rule in strategy.rules}
+    chosen = _chosen(strategy, results)
     triggers = tuple(r.id for r in strategy.rules if not r.gate and results[r.id])
     blocked = tuple(
         g.id

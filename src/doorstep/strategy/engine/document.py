@@ -9,6 +9,7 @@ account replaces the base condition for it.
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -174,7 +175,14 @@ class Strategy:
         return self.document.stages
 
     def stage_rules(self, stage: str, *, gates: bool) -> list[CompiledRule]:
-        return [r for r in self.rules if r.stage == stage and r.gate == gates]
+        return self._by_stage.get((stage, gates), [])
+
+    @cached_property
+    def _by_stage(self) -> dict[tuple[str, bool], list[CompiledRule]]:
+        found: dict[tuple[str, bool], list[CompiledRule]] = {}
+        for rule in self.rules:
+            found.setdefault((rule.stage, rule.gate), []).append(rule)
+        return found
 
     def arm_for(self, bucket: int) -> str:
         """The arm of an account whose stable hash bucket (0..99) is `bucket`."""

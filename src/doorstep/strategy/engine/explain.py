@@ -12,7 +12,14 @@ from decimal import Decimal
 
 from doorstep.ledger.engine.positions import bucket_for
 from doorstep.scoring.engine.reasons import Reason
-from doorstep.strategy.engine.decide import Decision, condition_for, decide, render, rule_result
+from doorstep.strategy.engine.decide import (
+    Decision,
+    condition_for,
+    decide,
+    render,
+    rule_result,
+    stage_for,
+)
 from doorstep.strategy.engine.document import Strategy
 from doorstep.strategy.engine.features import MODEL_FEATURES
 
@@ -117,8 +124,8 @@ def next_change(strategy: Strategy, row: dict, as_of: date, now: Decision) -> Ne
         future = shifted(row, days)
         if future is None:
             return None
-        then = decide(strategy, future)
-        if then.stage != now.stage:
+        if stage_for(strategy, future) != now.stage:
+            then = decide(strategy, future)
             on = as_of + timedelta(days=days)
             en_stage, zh_stage = STAGE_NAMES[then.stage]
             amount = render("{overdue_amount}", row)

@@ -1,7 +1,6 @@
 """The call queue, claims, and the case view's actions: what the guard allows now, a promise
 recorded in two clicks, a disallowed call shown with its rule, reads and reveals logged."""
 
-import os
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -181,7 +180,7 @@ def test_a_call_recorded_while_the_account_is_being_paid_waits_instead_of_deadlo
 
 
 @pytest.mark.skipif(
-    os.environ.get("DATABASE_URL", "").split(":")[0] not in ("postgres", "postgresql"),
+    connection.vendor != "postgresql",
     reason="row locks: PostgreSQL (SQLite locks the whole database for a write)",
 )
 def test_a_payment_in_hand_locks_its_account_not_the_region_every_account_shares(queue):

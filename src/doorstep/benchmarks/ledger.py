@@ -145,6 +145,15 @@ def postgres_admin(url: str):
         admin.close()
 
 
+def database_marked(admin, name: str, mark: str) -> bool:
+    """Whether the bench database `name` exists and carries `mark` as its comment: a cached
+    database whose load finished (COMMENT ON DATABASE is its last step)."""
+    comment = admin.execute(
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name]
+    ).fetchone()
+    return comment is not None and comment[0] == mark
+
+
 def run_worker(label: str, arguments: list[str], env: dict) -> dict:
     """`doorstep bench ARGUMENTS --json` in a process of its own; its last line, parsed."""
     try:

@@ -29,7 +29,13 @@ from zoneinfo import ZoneInfo
 
 import dj_database_url
 
-from doorstep.benchmarks.ledger import bench_dir, postgres_admin, postgres_url, with_database
+from doorstep.benchmarks.ledger import (
+    bench_dir,
+    database_marked,
+    postgres_admin,
+    postgres_url,
+    with_database,
+)
 
 # Marks a cached PostgreSQL database whose demo build finished (COMMENT ON DATABASE).
 BUILT = "doorstep bench load: built"
@@ -74,7 +80,7 @@ def run(options: dict, out) -> dict:
     directory = bench_dir() / "load"
     directory.mkdir(parents=True, exist_ok=True)
     with postgres_admin(url) as admin:
-        built = _cached(admin, cache) and not options["rebuild"]
+        built = database_marked(admin, cache, BUILT) and not options["rebuild"]
         if built:
             out(f"using the built database {cache} (--rebuild to build it anew)")
         else:
@@ -108,13 +114,6 @@ def run(options: dict, out) -> dict:
     figures["database_cached"] = built
     out(describe(figures))
     return figures
-
-
-def _cached(admin, name: str) -> bool:
-    comment = admin.execute(
-        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name]
-    ).fetchone()
-    return comment is not None and comment[0] == BUILT
 
 
 def _doorstep(arguments: list[str], database_url: str, *, quiet: bool = False) -> None:

@@ -33,6 +33,7 @@ import dj_database_url
 from doorstep.benchmarks.ledger import (
     AS_OF,
     bench_dir,
+    database_marked,
     generated_portfolio,
     postgres_admin,
     postgres_url,
@@ -127,11 +128,7 @@ def _on_postgres(accounts, seed, directory, reload, measure, out) -> dict:
     base = dj_database_url.parse(url)["NAME"]
     cache, work = f"{base}_bench_nightly_{accounts}_{seed}", f"{base}_bench_nightly_{os.getpid()}"
     with postgres_admin(url) as admin:
-        comment = admin.execute(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-            [cache],
-        ).fetchone()
-        loaded = comment is not None and comment[0] == LOADED and not reload
+        loaded = database_marked(admin, cache, LOADED) and not reload
         if loaded:
             out(f"using the loaded database {cache} (import skipped; --reload to import again)")
         else:

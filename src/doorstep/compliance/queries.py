@@ -249,11 +249,11 @@ def _attempts_since(since, now) -> pa.Table:
         f"OR m.status IN ('{MessageStatus.QUEUED}', '{MessageStatus.SENDING}'))"
     )
     if arrowdb.usable():
-        literal = _timestamp_literal
+        since_sql, now_sql = _timestamp_literal(since), _timestamp_literal(now)
         with arrowdb.adbc_connect() as adbc, adbc.cursor() as cursor:
             tables = []
             for sql in (contacts, permits):
-                cursor.execute(sql.format(since=literal(since), now=literal(now)))
+                cursor.execute(sql.format(since=since_sql, now=now_sql))
                 tables.append(cursor.fetch_arrow_table())
         columns = {
             name: pa.chunked_array(

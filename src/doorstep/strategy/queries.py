@@ -11,7 +11,6 @@ from django.db import connection
 from django.db.models.functions import Collate
 
 from doorstep import arrowdb
-from doorstep.arrowdb import adbc_connect
 from doorstep.audit.domain import digest_query
 from doorstep.contact.models import Contact
 from doorstep.ledger.domain import local_date
@@ -238,7 +237,7 @@ def decisions_digest(as_of: date) -> tuple[int, str]:
     select = f"SELECT {', '.join(columns)} FROM strategy_decision WHERE as_of = {d}"  # noqa: S608
     line = " || ',' || ".join(_json_sql(name) for name in DIGEST_COLUMNS)
     sha, rows = hashlib.sha256(), 0
-    with adbc_connect() as adbc, adbc.cursor() as cursor:
+    with arrowdb.adbc_connect() as adbc, adbc.cursor() as cursor:
         cursor.execute(select)
         raw = cursor.fetch_arrow_table()
     duck = duckdb.connect()

@@ -175,37 +175,50 @@ def arrow_snapshot(as_of: date, *, history: bool = False) -> dict[str, pa.Table]
     With `history`, `accounts` is every account opened by `as_of` with its opening and settlement
     dates (`history_accounts_sql`; typed by HISTORY_ACCOUNTS_TYPED) and `previous` is left out.
 
-    The relations are read in parallel on `READERS` connections. On SQLite their read
-    transactions start while a third connection holds the write lock, so all of them see the same
-    committed state, as one connection would (writers wait for those few milliseconds only).
+    The relations are read in parallel on `READERS` connections that all see the same committed
+    state, as one connection would (`_read_in_parallel`; on SQLite writers wait for a few
+    milliseconds only).
     """
     queries = source_queries(as_of, connection.vendor)
     if history:
         queries["accounts"] = history_accounts_sql(as_of, connection.vendor)
         del queries["previous"]
+    tables = {"regions": regions_table(as_of)}
+
+    def read(cursor, name: str) -> None:
+        cursor.execute(queries[name])
+        tables[name] = cursor.fetch_arrow_table()
+
+    _read_in_parallel(queries, read)
+    return tables
+
+
+def _read_in_parallel(queries: dict[str, str], handle) -> None:
+    """`handle(cursor, name)` for every relation of `queries`, costliest first, shared between
+    `READERS` ADBC connections whose transactions all see one committed state (SQLite: started
+    under one write lock; PostgreSQL: one exported snapshot)."""
     pending = Queue()
     for name in sorted(queries, key=COSTLIEST_FIRST.index):
         pending.put(name)
-    tables = {"regions": regions_table(as_of)}
 
-    def read(adbc) -> None:
+    def drain(adbc) -> None:
         with adbc.cursor() as cursor:
             while True:
                 try:
                     name = pending.get_nowait()
                 except Empty:
                     return
-                cursor.execute(queries[name])
-                tables[name] = cursor.fetch_arrow_table()
+                handle(cursor, name)
 
     with ExitStack() as stack:
         readers = [stack.enter_context(adbc_connect()) for _ in range(READERS)]
         if connection.vendor == "sqlite":
             _pin_one_state(readers)
+        else:
+            _pin_one_postgres_state(readers)
         with ThreadPoolExecutor(READERS) as pool:
-            for done in [pool.submit(read, adbc) for adbc in readers]:
+            for done in [pool.submit(drain, adbc) for adbc in readers]:
                 done.result()
-    return tables
 
 
 def _pin_one_state(readers) -> None:
@@ -312,31 +325,12 @@ def write_parquet_snapshot(as_of: date, out: Path, *, at: datetime) -> ParquetSn
     (out / MANIFEST).unlink(missing_ok=True)
     queries = source_queries(as_of, connection.vendor)
     rows = {"regions": _write_table(regions_table(as_of), out / "regions.parquet")}
-    pending = Queue()
-    for name in sorted(queries, key=COSTLIEST_FIRST.index):
-        pending.put(name)
 
-    def write(adbc) -> None:
-        duck = duckdb.connect()
-        duck.execute("SET threads = 1")
-        with adbc.cursor() as cursor:
-            while True:
-                try:
-                    name = pending.get_nowait()
-                except Empty:
-                    return
-                cursor.execute(queries[name])
-                rows[name] = _stream_typed(duck, name, cursor.fetch_record_batch(), out)
+    def write(cursor, name: str) -> None:
+        cursor.execute(queries[name])
+        rows[name] = _stream_typed(name, cursor.fetch_record_batch(), out)
 
-    with ExitStack() as stack:
-        readers = [stack.enter_context(adbc_connect()) for _ in range(READERS)]
-        if connection.vendor == "sqlite":
-            _pin_one_state(readers)
-        else:
-            _pin_one_postgres_state(readers)
-        with ThreadPoolExecutor(READERS) as pool:
-            for done in [pool.submit(write, adbc) for adbc in readers]:
-                done.result()
+    _read_in_parallel(queries, write)
     manifest = {
         "format": FORMAT,
         "schema_version": SCHEMA_VERSION,
@@ -358,13 +352,12 @@ def write_parquet_snapshot(as_of: date, out: Path, *, at: datetime) -> ParquetSn
     return ParquetSnapshot(out, as_of, manifest["created_at"], rows)
 
 
-def _stream_typed(duck, name: str, source: pa.RecordBatchReader, out: Path) -> int:
-    duck.register(f"{name}_raw", source)
-    try:
+def _stream_typed(name: str, source: pa.RecordBatchReader, out: Path) -> int:
+    with duckdb.connect() as duck:
+        duck.execute("SET threads = 1")
+        duck.register(f"{name}_raw", source)
         typed = duck.sql(f"SELECT {TYPED[name]} FROM {name}_raw").to_arrow_reader(BATCH_ROWS)
         return _write_batches(typed, SCHEMA[name], out / f"{name}.parquet")
-    finally:
-        duck.unregister(f"{name}_raw")
 
 
 def _write_table(table: pa.Table, path: Path) -> int:

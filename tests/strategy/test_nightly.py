@@ -315,3 +315,33 @@ def test_tomorrows_call_task_is_refused_when_the_week_already_holds_seven_calls(
         PlannedAction.objects.filter(kind="call_task").values_list("account_id", "refused_rule")
     )
     assert tasks == {"BUSY": "cn.cap.calls_7d", "QUIET": ""}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_screening_reads_the_same_planned_actions_through_adbc_and_django(tmp_path, monkeypatch):
+    from django.conf import settings
+
+    from doorstep import arrowdb
+    from doorstep.strategy import screening
+
+    small_portfolio(tmp_path)
+    domain.run_nightly(AS_OF, by="test")
+    PlannedAction.objects.filter(as_of=AS_OF).update(status=ActionStatus.PLANNED)
+
+    through_adbc = screening._planned(AS_OF)
+    monkeypatch.setattr(arrowdb, "usable", lambda: False)
+    through_django = screening._planned(AS_OF)
+
+    assert through_adbc.equals(through_django)
+    assert set(through_adbc.column("kind").to_pylist()) == {"message", "call_task"}
+    kinds = through_adbc.column("kind")
+    purposes = screening._mapped(kinds, screening.PURPOSE, screening.pa.string()).to_pylist()
+    assert purposes == [screening.PURPOSE[k] for k in kinds.to_pylist()]
+    send_day = AS_OF + timedelta(days=1)
+    moments = screening._send_times(send_day, through_adbc).to_pylist()
+    for kind, zone, moment in zip(
+        kinds.to_pylist(), through_adbc.column("time_zone").to_pylist(), moments, strict=True
+    ):
+        hh, mm = map(int, settings.DOORSTEP_SEND_TIMES[kind].split(":"))
+        assert moment == datetime(send_day.year, send_day.month, send_day.day, hh, mm,
+                                  tzinfo=ZoneInfo(zone))  # fmt: skip

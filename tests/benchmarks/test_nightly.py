@@ -50,6 +50,14 @@ def test_duckdb_on_sqlite(var_dir, capsys):
     assert over_parquet["snapshot_seconds"] > 0
     assert list(var_dir.glob("bench/snapshot-*")) == []
 
+    # In place: the same night on the cached database itself, which then goes (the night changed
+    # it); the next run loads again.
+    in_place = bench(capsys, "--in-place")
+    assert (in_place["in_place"], in_place["database_cached"]) == (True, True)
+    assert in_place["stages"] == first["stages"]
+    assert list(var_dir.glob("bench/nightly-*.sqlite3*")) == []
+    assert bench(capsys)["database_cached"] is False
+
 
 @pytest.mark.skipif(postgres_url() is None, reason="DATABASE_URL does not name PostgreSQL")
 def test_postgres_in_place(var_dir, capsys):

@@ -63,6 +63,12 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--reload", action="store_true", help="import again, ignoring the cache")
     parser.add_argument(
+        "--in-place",
+        action="store_true",
+        help="SQLite: run on the cached database itself, not a copy, and delete it afterwards "
+        "(at millions of accounts the copy is tens of GB and minutes of I/O)",
+    )
+    parser.add_argument(
         "--score",
         action="store_true",
         help="train and activate the collection score on the public table first, and time "
@@ -84,14 +90,21 @@ def run(options: dict, out) -> dict:
     measure += ["--score"] if options["score"] else []
     measure += ["--parquet"] if options["parquet"] or engine == "spark" else []
     if engine in ("duckdb", "spark"):
-        figures = _on_sqlite(accounts, seed, directory, options["reload"], measure, engine, out)
+        figures = _on_sqlite(
+            accounts, seed, directory, options["reload"], measure, engine, out,
+            in_place=options.get("in_place", False),
+        )  # fmt: skip
+    elif options.get("in_place"):
+        from django.core.management.base import CommandError
+
+        raise CommandError("--in-place is for SQLite (the duckdb and spark engines)")
     else:
         figures = _on_postgres(accounts, seed, directory, options["reload"], measure, out)
     out(_describe(figures))
     return figures
 
 
-def _on_sqlite(accounts, seed, directory, reload, measure, engine, out) -> dict:
+def _on_sqlite(accounts, seed, directory, reload, measure, engine, out, *, in_place) -> dict:
     cache = bench_dir() / f"nightly-{accounts}-{seed}.sqlite3"
     marker = cache.with_name(cache.name + ".complete")
     loaded = marker.exists() and cache.exists() and not reload
@@ -107,16 +120,22 @@ def _on_sqlite(accounts, seed, directory, reload, measure, engine, out) -> dict:
         )
         out(f"  imported in {load['load_seconds']:.0f} s")
         marker.touch()
-    work = bench_dir() / f"nightly-run-{os.getpid()}.sqlite3"
-    remove_sqlite(work)
-    shutil.copyfile(cache, work)
-    try:
+    if in_place:
+        # The night changes the database: it is no longer the loaded one, so it goes.
+        work = cache
+        marker.unlink()
+        out(f"nightly run and re-evaluation in place on {cache} (deleted afterwards) …")
+    else:
+        work = bench_dir() / f"nightly-run-{os.getpid()}.sqlite3"
+        remove_sqlite(work)
+        shutil.copyfile(cache, work)
         out("nightly run and re-evaluation on a copy …")
+    try:
         env = dict(os.environ, DATABASE_URL=f"sqlite:///{work}")
         figures = run_worker(engine, measure, env)
     finally:
         remove_sqlite(work)
-    return {**figures, "database_cached": loaded}
+    return {**figures, "database_cached": loaded, "in_place": in_place}
 
 
 def _on_postgres(accounts, seed, directory, reload, measure, out) -> dict:

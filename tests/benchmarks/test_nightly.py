@@ -38,6 +38,8 @@ def test_duckdb_on_sqlite(var_dir, capsys):
     assert sum(first["stages"].values()) == first["accounts"]
     assert first["mismatches"]["accounts_compared"] == first["accounts"]
     assert first["mismatches"]["python"] == 0, first["mismatches"]["examples"]
+    # Where the screen phase goes, step by step.
+    assert first["screen_steps"].keys() == {"read planned", "read context", "check", "record"}
 
     again = bench(capsys)
     assert again["database_cached"] is True

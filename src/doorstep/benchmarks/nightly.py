@@ -216,21 +216,23 @@ class _Phases(logging.Handler):
     def __init__(self):
         super().__init__(logging.INFO)
         self.seconds: dict[str, float] = {}
+        self.steps: dict[str, float] = {}  # inside a phase: the screen's reads, check, record
 
     def emit(self, record):
-        if hasattr(record, "phase"):
-            self.seconds[record.phase] = round(
-                self.seconds.get(record.phase, 0) + record.seconds, 3
-            )
+        for attribute, figures in (("phase", self.seconds), ("step", self.steps)):
+            if hasattr(record, attribute):
+                name = getattr(record, attribute)
+                figures[name] = round(figures.get(name, 0) + record.seconds, 3)
 
 
 def _measure(options: dict) -> dict:
     from django.core.management import call_command
 
+    from doorstep.compliance import domain as compliance
     from doorstep.compliance.domain import review_template
     from doorstep.contact.domain import draft_default_templates
     from doorstep.ledger.models import Account
-    from doorstep.strategy import domain
+    from doorstep.strategy import domain, screening
 
     # A cached database may predate the newest migrations, and a lender sends approved templates
     # (neither timed; both no-ops when done).
@@ -239,9 +241,11 @@ def _measure(options: dict) -> dict:
         review_template(template.pk, by="bench-compliance", approve=True)
     model = _activate_public_model() if options["score"] else None
     phases = _Phases()
-    logger = logging.getLogger(domain.__name__)
-    logger.addHandler(phases)
-    logger.setLevel(logging.INFO)
+    loggers = [logging.getLogger(name) for name in (domain.__name__, screening.__name__,
+                                                   compliance.__name__)]  # fmt: skip
+    for logger in loggers:
+        logger.addHandler(phases)
+        logger.setLevel(logging.INFO)
     snapshot_dir, snapshot_seconds = None, None
     try:
         if options["parquet"]:
@@ -254,7 +258,8 @@ def _measure(options: dict) -> dict:
             AS_OF, engine=options["engine"], by="bench", snapshot_dir=snapshot_dir
         )
     finally:
-        logger.removeHandler(phases)
+        for logger in loggers:
+            logger.removeHandler(phases)
         if snapshot_dir is not None:
             shutil.rmtree(snapshot_dir, ignore_errors=True)
     nightly_rss = _peak_rss_mb()
@@ -277,6 +282,7 @@ def _measure(options: dict) -> dict:
         "single_account_p99_ms": round(percentiles[98], 2),
         "single_account_samples": len(timings),
         "phases": phases.seconds,
+        "screen_steps": phases.steps,
         "actions": result.actions,
         "stages": result.stages,
         "peak_rss_mb": nightly_rss,

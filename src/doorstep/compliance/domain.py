@@ -5,6 +5,7 @@ A channel adapter, a collector's call, a visit or a placement needs a Permit (co
 rule, its source and citation, and a reason in both languages.
 """
 
+import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -25,6 +26,9 @@ from doorstep.compliance.models import Refusal
 from doorstep.compliance.queries import context_for
 from doorstep.contact.models import Permit
 from doorstep.ledger.models import Account, Borrower
+from doorstep.timing import timed
+
+log = logging.getLogger(__name__)
 
 
 class NoSuchAccount(LookupError):
@@ -212,15 +216,17 @@ def screen(
     if actions.num_rows == 0:
         return check_bulk(pack, {"actions": actions})
     first = min(actions.column("planned_at").to_pylist())
-    tables = queries.bulk_context(since=first - timedelta(days=LOOKBACK_DAYS), now=now)
+    with timed(log, "screen read context", step="read context"):
+        tables = queries.bulk_context(since=first - timedelta(days=LOOKBACK_DAYS), now=now)
     tables["actions"] = actions
-    result = check_bulk(pack, tables, threads=settings.DOORSTEP_DUCKDB_THREADS)
+    with timed(log, "screen check", step="check"):
+        result = check_bulk(pack, tables, threads=settings.DOORSTEP_DUCKDB_THREADS)
     refusals = result.filter(pc.is_valid(result.column("rule_id"))).to_pydict()
     rule_of = dict(zip(refusals["seq"], refusals["rule_id"], strict=True))
     # Only the refused actions come back into Python, to be recorded.
     refused = actions.filter(pc.is_in(actions.column("seq"), pa.array(list(rule_of), pa.int64())))
     rules = {r.id: r for r in pack.rules}
-    with transaction.atomic():
+    with timed(log, "screen record", step="record"), transaction.atomic():
         insert_objects(
             [
                 _refusal(

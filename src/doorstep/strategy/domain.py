@@ -12,7 +12,6 @@ import logging
 import shutil
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache, partial
@@ -57,6 +56,7 @@ from doorstep.strategy.enums import (
 from doorstep.strategy.models import Decision, NightlyRun, PlannedAction, StrategyVersion
 from doorstep.strategy.screening import screen_planned_actions
 from doorstep.strategy.sending import tell_decision
+from doorstep.timing import timed
 from doorstep.visits.domain import Proposal, cancel_open_visits, propose_visits
 from doorstep.visits.enums import BEFORE_CHECK_IN, OPEN_STATES, CancelReason
 from doorstep.visits.models import Visit
@@ -67,13 +67,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-@contextmanager
 def _phase(name: str):
     """Log how long a phase of the nightly run took (`extra` carries phase and seconds)."""
-    started = time.perf_counter()
-    yield
-    seconds = time.perf_counter() - started
-    log.info("nightly %s: %.3f s", name, seconds, extra={"phase": name, "seconds": seconds})
+    return timed(log, f"nightly {name}", phase=name)
 
 
 def publish_strategy(text: str, *, by: str, note: str = "", at: datetime | None = None):

@@ -5,6 +5,7 @@ sending still asks the guard again (compliance.domain.authorize) at the moment i
 payment or a dispute in the morning changes the answer.
 """
 
+import logging
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,7 +19,9 @@ from doorstep.compliance.domain import screen
 from doorstep.ledger.enums import AccountStatus
 from doorstep.strategy.enums import ActionKind, ActionStatus
 from doorstep.strategy.models import PlannedAction
+from doorstep.timing import timed
 
+log = logging.getLogger(__name__)
 SCREENED = (ActionKind.MESSAGE, ActionKind.CALL_TASK)
 PURPOSE = {ActionKind.MESSAGE: "reminder", ActionKind.CALL_TASK: "collection"}
 
@@ -27,7 +30,8 @@ def screen_planned_actions(as_of: date, *, by: str, now: datetime | None = None)
     """Refuse what the guard refuses among the date's planned messages and call tasks (to be sent
     the next day). Side effects, in one transaction: those actions marked refused with the rule;
     the guard's Refusal rows and audit entry. Returns refused counts by rule."""
-    planned = _planned(as_of)
+    with timed(log, "screen read planned", step="read planned"):
+        planned = _planned(as_of)
     if planned.num_rows == 0:
         return {}
     table = pa.table(

@@ -39,8 +39,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -60,6 +61,7 @@ __all__ = [
     "PRODUCTS",
     "GeneratedCounts",
     "generate_portfolio",
+    "last_closed_day",
 ]
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -1063,6 +1065,19 @@ class _Writers:
             writer.close()
         for sink in self._sinks:
             sink.close()
+
+
+def last_closed_day(now: datetime, home_zone: str) -> date:
+    """The latest day that has ended both in ``home_zone`` and in every region's zone: the as-of
+    of a portfolio that can be imported at ``now`` (nothing in it lies after ``now``).
+
+    Usually yesterday in ``home_zone``. But payments are stamped in their region's zone and
+    Asia/Urumqi (+06:00) ends a day two hours after Asia/Shanghai: from 00:00 to 02:00 Shanghai
+    time, Urumqi's yesterday is still running, so the answer is the day before yesterday."""
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    zones = {home_zone, *TIME_ZONE_OFFSETS}
+    return min(now.astimezone(ZoneInfo(zone)).date() for zone in zones) - timedelta(days=1)
 
 
 def generate_portfolio(

@@ -17,7 +17,8 @@ from doorstep.contact.models import Contact, OutboundMessage
 from doorstep.ledger.enums import ContactChannel, ContactOutcome, EntryKind, HoldKind
 from doorstep.ledger.models import Account, Hold, LedgerEntry
 from doorstep.letters.documents import RecordEvent
-from doorstep.visits.enums import VisitEvent
+from doorstep.visits.engine.routing import REASONS as ROUTING_REASONS
+from doorstep.visits.enums import CancelReason, VisitEvent
 from doorstep.visits.models import VisitTransition
 
 # Visit steps the borrower took part in or was told of; proposals and reviews are internal.
@@ -92,7 +93,7 @@ def record_events(account: Account, zone: ZoneInfo) -> list[RecordEvent]:
     for step in VisitTransition.objects.filter(
         visit__account=account, event__in=SHOWN_VISIT_EVENTS
     ).select_related("visit"):
-        detail = f"{step.visit.visit_date or ''} {step.reason}".strip()
+        detail = f"{step.visit.visit_date or ''} {_visit_step_reason(step)}".strip()
         add(step.at, "visit", VisitEvent(step.event).label, detail)
 
     for step in Transition.objects.filter(arrangement__account=account).select_related(
@@ -100,7 +101,7 @@ def record_events(account: Account, zone: ZoneInfo) -> list[RecordEvent]:
     ):
         arrangement = step.arrangement
         title = f"{Kind(arrangement.kind).label}: {ArrangementEvent(step.event).label}"
-        add(step.at, "arrangement", title, step.reason, arrangement.amount_cents)
+        add(step.at, "arrangement", title, step.reason_words, arrangement.amount_cents)
 
     for case in Case.objects.filter(account=account):
         kind = "complaint" if case.kind == "complaint" else "dispute"
@@ -115,3 +116,16 @@ def record_events(account: Account, zone: ZoneInfo) -> list[RecordEvent]:
         add(start, "hold", HoldKind(hold.kind).label, str(until))
 
     return [event for _at, _n, event in sorted(events, key=lambda e: (e[0], e[1]))]
+
+
+def _visit_step_reason(step: VisitTransition) -> str:
+    """A visit step's reason in words: a cancellation's code (CancelReason) by its label, the day
+    planner's "could not be fitted on DAY: no_team_capacity" (a routing code) as a sentence.
+    Anything else is what a person wrote."""
+    if step.event == VisitEvent.CANCEL and step.reason in CancelReason.values:
+        return str(CancelReason(step.reason).label)
+    if step.event == VisitEvent.RESCHEDULE and step.reason.rsplit(": ", 1)[-1] in ROUTING_REASONS:
+        return _(
+            "It did not fit into that day's visiting round: a new date will be set, with a new notice."
+        )
+    return step.reason

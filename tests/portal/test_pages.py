@@ -3,15 +3,26 @@ pending action, certificate), a plan request with a document, a complaint, the r
 
 import csv
 import io
+import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
-from doorstep.arrangements.models import Arrangement
+from doorstep.arrangements import domain as arrangements
+from doorstep.arrangements.models import Arrangement, Transition
 from doorstep.ledger.models import Account
-from doorstep.strategy.domain import run_nightly
+from doorstep.money import yuan_display
+from doorstep.strategy.domain import run_nightly, take_payment
 from doorstep.strategy.models import PlannedAction
-from tests.arrangements.conftest import AS_OF
+from doorstep.visits import domain as visits
+from doorstep.visits.enums import CancelReason, VisitEvent
+from tests.arrangements.conftest import AS_OF, COLLECTOR, local
+from tests.portal.conftest import sign_in
+from tests.visits.conftest import VISIT_DAY
+from tests.visits.test_workflow import noticed
 
 
 def test_the_account_page_says_why_and_what_comes_next(borrower):
@@ -95,3 +106,89 @@ def test_the_record_lists_what_happened_as_csv(borrower):
     pdf = borrower.get("/my/a/A1/record.pdf")
     assert pdf.status_code == 200
     assert pdf.content.startswith(b"%PDF")
+
+
+# --- no internal code where the borrower reads a reason ----------------------------------------
+
+CODE = re.compile(
+    r"\b[a-z]+(?:_[a-z]+)+\b|\b[a-z]+_?[a-z]*\.[a-z]+_[a-z_]+\b"
+)  # stage_changed, phone.high_risk
+
+
+def _plan(borrower) -> Arrangement:
+    borrower.post("/my/a/A1/plan/", {"kind": "instalment", "base": "overdue", "months": "3",
+                                     "first_due": str(AS_OF + timedelta(days=2))})  # fmt: skip
+    asked = Arrangement.objects.get(account_id="A1")
+    return arrangements.approve(asked.pk, by="c", reach=COLLECTOR, at=local(AS_OF, 11))
+
+
+def _history(borrower, plan: Arrangement, language: str) -> str:
+    borrower.cookies["django_language"] = language
+    page = borrower.get(f"/my/a/A1/plan/{plan.pk}/").content.decode()
+    section = page[page.index('id="history"') :]
+    return re.sub(r"<[^>]+>", " ", section[: section.index("</section>")])
+
+
+def test_a_broken_arrangement_reads_as_a_sentence_in_the_borrowers_language(borrower):
+    plan = _plan(borrower)
+    broken_day = AS_OF + timedelta(days=6)  # the first payment's grace ended yesterday
+    arrangements.review_arrangements(broken_day, by="nightly", at=local(broken_day, 1))
+    data = Transition.objects.get(arrangement=plan, event="break").data
+    paid, due = yuan_display(data["paid_cents"]), yuan_display(data["due_cents"])
+
+    english = _history(borrower, plan, "en")
+    chinese = _history(borrower, plan, "zh-hans")
+    record = borrower.get("/my/a/A1/record.csv").content.decode()
+
+    assert f"A payment was missed: {paid} paid of {due} due." in english
+    assert f"有一期还款未足额支付：应还 {due}，已还 {paid}。" in chinese
+    assert "missed" not in chinese
+    assert f"有一期还款未足额支付：应还 {due}，已还 {paid}。" in record  # the record is in Chinese
+    for text in (english, chinese, record):
+        assert "payment 1 missed" not in text
+
+
+def test_an_arrangement_ended_by_payoff_reads_as_a_sentence(borrower):
+    plan = _plan(borrower)
+    balance = Account.objects.get(pk="A1").balance_cents
+    take_payment("A1", amount_cents=balance, paid_at=local(AS_OF, 12), by="t", at=local(AS_OF, 12))
+
+    assert "The account was paid off." in _history(borrower, plan, "en")
+    chinese = _history(borrower, plan, "zh-hans")
+    assert "账户已结清。" in chinese
+    assert "account settled" not in chinese
+
+
+@pytest.mark.parametrize(
+    ("language", "cancelled", "carried"),
+    [
+        ("en", "The account no longer qualifies for a visit",
+         "It did not fit into that day's visiting round: a new date will be set, with a new notice."),
+        ("zh-hans", "账户已不再符合上门核实条件",
+         "当天的上门行程无法安排此次拜访：将另定日期，并重新发送通知。"),
+    ],
+)  # fmt: skip
+def test_the_record_gives_a_visits_steps_in_words_not_codes(field, language, cancelled, carried):
+    carried_over = noticed(field, "V2")
+    # The day planner's wording (visits.domain.plan_visits_day) for a stop no team could take.
+    visits.transition(carried_over, VisitEvent.ASSIGN, by="dispatch", at=local(VISIT_DAY, 6),
+                      team=field["team"])  # fmt: skip
+    visits.transition(carried_over, VisitEvent.RESCHEDULE, by="dispatch", at=local(VISIT_DAY, 6),
+                      reason=f"could not be fitted on {VISIT_DAY}: no_team_capacity", team=None)  # fmt: skip
+    noticed(field, "V1")
+    visits.cancel_open_visits("V1", reason=CancelReason.STAGE_CHANGED, by="nightly",
+                              at=local(VISIT_DAY, 6))  # fmt: skip
+
+    with time_machine.travel(local(VISIT_DAY, 9), tick=False):
+        rows = {}
+        for account, phone in (("V1", "13800000000"), ("V2", "13800000001")):
+            client = sign_in(Client(HTTP_ACCEPT_LANGUAGE="en"), phone)
+            client.cookies["django_language"] = language
+            text = client.get(f"/my/a/{account}/record.csv").content.decode()
+            rows[account] = list(csv.reader(io.StringIO(text)))[1:]
+
+    assert [r[3] for r in rows["V1"] if r[1] == "visit"][-1] == f"{VISIT_DAY} {cancelled}"
+    assert [r[3] for r in rows["V2"] if r[1] == "visit"][-1] == f"{VISIT_DAY} {carried}"
+    for account in ("V1", "V2"):
+        details = " ".join(r[3] for r in rows[account])
+        assert CODE.findall(details) == [], account

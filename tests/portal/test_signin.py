@@ -1,14 +1,19 @@
 """One-time codes: wrong, expired, too many tries, too many asks; no account enumeration."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from doorstep.portal import signin
 from doorstep.portal.models import SignInCode
-from tests.portal.conftest import PHONES
+from doorstep.portal.views import IDLE_KEY, SESSION_KEY, SLIDE_EVERY
+from tests.arrangements.conftest import AS_OF, local
+from tests.portal.conftest import PHONES, sign_in
 
 
 def _code(phone, client="c1", at=None):
@@ -60,3 +65,67 @@ def test_asking_too_often_is_limited_for_known_and_unknown_numbers_alike(account
         _code(f"1370000{n:04d}", client="busy")
     with pytest.raises(signin.SignInRefused):
         _code("13700009999", client="busy")
+
+
+# --- the idle timeout ----------------------------------------------------------------------
+
+IDLE = timedelta(minutes=30)  # DOORSTEP_PORTAL["session_minutes"]
+
+
+def _session_writes(client: Client, path: str = "/my/accounts/") -> tuple[int, int]:
+    """(status code, statements that wrote the session table) of one request."""
+    with CaptureQueriesContext(connection) as queries:
+        status = client.get(path).status_code
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "django_session" in q["sql"]
+        and q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))
+    ]
+    return status, len(writes)
+
+
+def _deadline(client: Client) -> datetime:
+    return datetime.fromisoformat(client.session[IDLE_KEY])
+
+
+@pytest.fixture
+def clock(accounts):
+    with time_machine.travel(local(AS_OF), tick=False) as traveller:
+        yield traveller
+
+
+def test_a_request_after_the_idle_deadline_is_signed_out(clock):
+    client = sign_in(Client(HTTP_ACCEPT_LANGUAGE="en"), PHONES["A1"])
+    signed_in_at = timezone.now()
+    assert _deadline(client) == signed_in_at + IDLE
+    clock.shift(SLIDE_EVERY / 2)
+    assert client.get("/my/accounts/")["Location"] == "/my/a/A1/"  # too soon to slide
+    clock.move_to(signed_in_at + IDLE)
+    response = client.get("/my/accounts/")
+    assert response.status_code == 302
+    assert response["Location"] == "/my/"
+    assert SESSION_KEY not in client.session
+    assert client.get("/my/a/A1/")["Location"] == "/my/"
+
+
+def test_requests_within_slide_every_leave_the_session_unwritten(clock):
+    client = sign_in(Client(HTTP_ACCEPT_LANGUAGE="en"), PHONES["A1"])
+    signed_in_at = timezone.now()
+    clock.shift(SLIDE_EVERY - timedelta(seconds=1))
+    assert _session_writes(client) == (302, 0)
+    assert _session_writes(client, "/my/a/A1/") == (200, 0)
+    assert _deadline(client) == signed_in_at + IDLE
+
+
+def test_a_request_after_slide_every_moves_the_deadline_once(clock):
+    client = sign_in(Client(HTTP_ACCEPT_LANGUAGE="en"), PHONES["A1"])
+    clock.shift(SLIDE_EVERY)
+    assert _session_writes(client) == (302, 1)
+    slid_at = timezone.now()
+    assert _deadline(client) == slid_at + IDLE
+    clock.shift(SLIDE_EVERY / 2)  # the second request within the minute: no write
+    assert _session_writes(client) == (302, 0)
+    clock.move_to(slid_at + IDLE - timedelta(seconds=1))  # still signed in, and slides again
+    assert _session_writes(client) == (302, 1)
+    assert _deadline(client) == slid_at + 2 * IDLE - timedelta(seconds=1)

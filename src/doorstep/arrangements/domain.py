@@ -21,6 +21,7 @@ from doorstep.arrangements.engine import schedule
 from doorstep.arrangements.enums import (
     OPEN_STATES,
     PENDING_STATES,
+    SETTLED_REASON,
     TRANSITIONS,
     Base,
     Event,
@@ -670,9 +671,9 @@ def close_on_settlement(account_id: str, *, on: date, by: str, at: datetime) -> 
         event = Event.COMPLETE if arrangement.state == State.ACTIVE else Event.CANCEL
         with transaction.atomic():
             moved = transition(
-                arrangement, event, by=by, at=at, reason="account settled", closed_on=on
+                arrangement, event, by=by, at=at, reason=SETTLED_REASON, closed_on=on
             )
-            _close_hold(moved, until=on, by=by, reason="account settled")
+            _close_hold(moved, until=on, by=by, reason=SETTLED_REASON)
         closed += 1
     return closed
 

@@ -37,6 +37,9 @@ class Event(models.TextChoices):
     CANCEL = "cancel", _("Cancel")
 
 
+# The reason the system writes when the account is paid off (close_on_settlement).
+SETTLED_REASON = "account settled"
+
 # (event, from state) -> to state. Anything not here is refused.
 TRANSITIONS = {
     (Event.APPROVE, State.REQUESTED): State.ACTIVE,

@@ -4,10 +4,20 @@ An arrangement changes state only through `arrangements.domain.transition`."""
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from doorstep.arrangements.enums import OPEN_STATES, Base, Event, EvidenceKind, Kind, State
+from doorstep.arrangements.enums import (
+    OPEN_STATES,
+    SETTLED_REASON,
+    Base,
+    Event,
+    EvidenceKind,
+    Kind,
+    State,
+)
 from doorstep.ledger.models import Account, Hold, LedgerEntry
+from doorstep.money import yuan_display
 
 
 class Arrangement(models.Model):
@@ -113,3 +123,17 @@ class Transition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.arrangement_id}: {self.from_state} -> {self.to_state}"
+
+    @property
+    def reason_words(self) -> str:
+        """The reason as the borrower reads it, in the active language: the system's own reasons
+        (a missed payment, the account paid off; stored in English) from the catalogue, what a
+        person wrote (a refusal, an offer's note) as written."""
+        if self.event == Event.BREAK and {"due_cents", "paid_cents"} <= self.data.keys():
+            return gettext("A payment was missed: %(paid)s paid of %(due)s due.") % {
+                "paid": yuan_display(self.data["paid_cents"]),
+                "due": yuan_display(self.data["due_cents"]),
+            }
+        if self.reason == SETTLED_REASON:
+            return gettext("The account was paid off.")
+        return self.reason

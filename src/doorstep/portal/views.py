@@ -3,7 +3,7 @@ account, arrangement, case or payment looks it up through `_account`, which only
 signed-in borrower's own: another borrower's id is a 404, exactly like an id that does not exist."""
 
 import csv
-from datetime import date
+from datetime import date, datetime, timedelta
 from functools import wraps
 from zoneinfo import ZoneInfo
 
@@ -45,10 +45,35 @@ from doorstep.visits.enums import VisitState
 from doorstep.visits.models import Visit
 
 SESSION_KEY = "portal_borrowers"
+# The idle deadline, an ISO moment. It slides at most once a SLIDE_EVERY: sliding on every page
+# view wrote the session row on every request. So a session ends up to SLIDE_EVERY before
+# `session_minutes` after the last request, never after.
+IDLE_KEY = "portal_idle_until"
+SLIDE_EVERY = timedelta(minutes=1)
 
 
 def _client(request) -> str:
     return signin.client_hash(request.META.get("REMOTE_ADDR", ""))
+
+
+def _idle() -> timedelta:
+    return timedelta(minutes=settings.DOORSTEP_PORTAL["session_minutes"])
+
+
+def _slide_expiry(session, now: datetime) -> None:
+    """Idle deadline `session_minutes` from `now`. The session's own expiry (the row, the cookie)
+    is the same moment, so pages that read the session without this check (web's visitor check)
+    see it end too."""
+    deadline = now + _idle()
+    session[IDLE_KEY] = deadline.isoformat()
+    session.set_expiry(deadline)
+
+
+def _idle_deadline(session) -> datetime | None:
+    try:
+        return datetime.fromisoformat(session[IDLE_KEY])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def borrower_required(view):
@@ -57,8 +82,14 @@ def borrower_required(view):
         ids = request.session.get(SESSION_KEY)
         if not ids:
             return redirect("portal-signin")
+        now = timezone.now()
+        deadline = _idle_deadline(request.session)
+        if deadline is None or now >= deadline:
+            request.session.flush()
+            return redirect("portal-signin")
+        if deadline - now <= _idle() - SLIDE_EVERY:  # slid SLIDE_EVERY ago or longer
+            _slide_expiry(request.session, now)
         request.borrower_ids = ids
-        request.session.set_expiry(settings.DOORSTEP_PORTAL["session_minutes"] * 60)
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -113,6 +144,7 @@ def enter_code(request):
         else:
             request.session.cycle_key()  # a new session id once signed in
             request.session[SESSION_KEY] = ids
+            _slide_expiry(request.session, timezone.now())
             request.session.pop("portal_demo_code", None)
             return redirect("portal-accounts")
     return render(

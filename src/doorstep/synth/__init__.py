@@ -1,5 +1,5 @@
 """Deterministic synthetic portfolio generator (pure numpy + pyarrow, no Django)."""
 
-from doorstep.synth.portfolio import GeneratedCounts, generate_portfolio
+from doorstep.synth.portfolio import GeneratedCounts, generate_portfolio, last_closed_day
 
-__all__ = ["GeneratedCounts", "generate_portfolio"]
+__all__ = ["GeneratedCounts", "generate_portfolio", "last_closed_day"]

@@ -15,7 +15,7 @@ from doorstep.intake.importer import import_portfolio
 from doorstep.ledger.models import Account
 from doorstep.strategy.domain import run_nightly
 from doorstep.strategy.models import Decision
-from doorstep.synth import generate_portfolio
+from doorstep.synth import generate_portfolio, last_closed_day
 from doorstep.visits.models import Visit
 from doorstep.web.domain import (
     demo_borrower_phones,
@@ -98,8 +98,8 @@ class Command(BaseCommand):
 
     def _load(self, accounts: int, seed: int) -> None:
         # The portfolio stands as of yesterday's close, like a lender's nightly extract: nothing
-        # in it can be later than now.
-        as_of = timezone.localdate() - timedelta(days=1)
+        # in it can be later than now (in Urumqi's zone too, whose day ends two hours later).
+        as_of = last_closed_day(timezone.now(), settings.TIME_ZONE)
         directory = Path(settings.VAR_DIR) / "demo-portfolio"
         directory.mkdir(parents=True, exist_ok=True)
         self.stdout.write(

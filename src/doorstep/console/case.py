@@ -201,9 +201,7 @@ def call_outcome(request, account_id: str):
                 _("The guard refused the call (%(rule)s): %(reason)s")
                 % {
                     "rule": result.refusal.rule_id,
-                    "reason": result.refusal.reason_zh
-                    if (get_language() or "").startswith("zh")
-                    else result.refusal.reason_en,
+                    "reason": result.refusal.reason,
                 },
             )
         else:

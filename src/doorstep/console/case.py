@@ -191,7 +191,7 @@ def call_outcome(request, account_id: str):
             ptp_amount_cents=amount, ptp_date=date_,
         )  # fmt: skip
     except ContactRejected as exc:
-        messages.error(request, exc.message)
+        messages.error(request, exc.translated())
     except (ValueError, ArithmeticError):
         messages.error(request, _("a promise needs an amount (yuan) and a date"))
     else:

@@ -47,7 +47,7 @@ def test_a_date_that_is_no_calendar_day_is_refused_naming_the_field(client, noti
     chinese = error_of(client.post(url, form))
     english = error_of(client.post(url, form, **ENGLISH))
 
-    assert chinese == escape("“新的日期”不是有效日期：请选择一个日期（年-月-日）")
+    assert chinese == "另选的日期无效：请选择一个有效的日期（年-月-日）"
     assert english == "the new date is not a valid date: choose a day (year-month-day)"
     visit.refresh_from_db()
     assert (visit.state, visit.visit_date) == ("notice_sent", VISIT_DAY)
@@ -86,3 +86,36 @@ def test_a_step_the_state_does_not_allow_names_both_in_the_pages_language(client
     )
     assert refused.value.message == english
     assert refused.value.code == "visit.transition"
+
+
+@pytest.mark.django_db
+def test_a_field_agents_refused_step_reads_in_the_pages_language(client, field):
+    from datetime import datetime, timedelta
+
+    from django.contrib.auth.models import User
+
+    from doorstep.visits.enums import VisitEvent
+    from tests.visits.conftest import SHANGHAI
+
+    today = timezone.now().astimezone(SHANGHAI).date()
+    noticed = datetime.combine(today - timedelta(days=4), time(10), SHANGHAI)
+    [visit] = domain.propose_visits(
+        [domain.Proposal("V1", None, {"rules": ["home_visit.dpd_90"], "en": "e", "zh": "z"},
+                         100, 500000)],
+        as_of=today - timedelta(days=5), by="nightly", at=noticed - timedelta(days=1),
+    )  # fmt: skip
+    domain.approve_visits([visit.pk], by="sup", at=noticed - timedelta(hours=1))
+    domain.send_notice(visit.pk, visit_date=today, window=(time(8), time(20)),
+                       team=field["team"], order=1, eta=time(12), by="sup", at=noticed)  # fmt: skip
+    domain.transition(visit.pk, VisitEvent.ASSIGN, by="dispatch", at=timezone.now())
+    agent = field["agents"][0]
+    agent.user = User.objects.create_user("agent.wang")
+    agent.save()
+    client.force_login(agent.user)
+    url = f"/field/visits/{visit.pk}/outcome"
+
+    chinese = error_of(client.post(url, {"outcome": "bogus"}, follow=True))
+    english = error_of(client.post(url, {"outcome": "bogus"}, follow=True, **ENGLISH))
+
+    assert chinese == escape("无法识别的结果 'bogus'")
+    assert english == escape("unknown outcome 'bogus'")

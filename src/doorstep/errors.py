@@ -7,7 +7,10 @@ from the catalogue. Templates are marked where they are raised with `gettext_noo
 rejected request) is rendered in the same language.
 """
 
-from django.utils.translation import gettext
+from collections.abc import Callable
+
+from django.utils.functional import Promise, lazy
+from django.utils.translation import gettext, override
 
 from doorstep.refusal import Refusal
 
@@ -20,9 +23,22 @@ def translated(refusal: Refusal) -> str:
     }
 
 
+def in_language(render: Callable[[], str]) -> Promise:
+    """A figure whose words depend on the language it is read in (a choice's label, the guard's
+    reason kept in both languages): rendered when the refusal is, English in `message`, the
+    reader's language in `translated()`."""
+    return lazy(render, str)()
+
+
 class UserError(Refusal):
     def __init__(self, message: str, *, code: str, field: str = "", params: dict | None = None):
-        super().__init__(message, params=params)
+        if any(isinstance(v, Promise | Refusal) for v in (params or {}).values()):
+            # A lazy label renders in the active language: a refusal raised while a Chinese page
+            # is served would otherwise log, answer the API and match the tests in Chinese.
+            with override("en"):
+                super().__init__(message, params=params)
+        else:
+            super().__init__(message, params=params)
         self.code = code
         self.field = field
 

@@ -218,3 +218,34 @@ def test_a_payment_in_hand_locks_its_account_not_the_region_every_account_shares
         done.set()
         payer.join()
     assert errors == []
+
+
+def test_a_rejected_call_reads_in_the_pages_language_and_its_message_stays_english(queue):
+    from django.utils import translation
+    from django.utils.html import escape
+
+    from doorstep.contact.domain import record_contact
+    from doorstep.contact.errors import ContactRejected
+
+    def alert(language):
+        client = _client("phone_collector")
+        client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
+        past = (queue - timedelta(days=1)).isoformat()
+        page = client.post("/console/accounts/C1/call", follow=True,
+                           data={"outcome": "promise_to_pay", "ptp_amount": "500",
+                                 "ptp_date": past}).content.decode()  # fmt: skip
+        start = page.index('role="alert">') + len('role="alert">')
+        return page[start : page.index("</div>", start)]
+
+    shown = {language: alert(language) for language in ("zh-hans", "en")}
+    with translation.override("zh-hans"), pytest.raises(ContactRejected) as refused:
+        record_contact("C1", channel="call", outcome="bogus", at=timezone.now(), by="t")
+
+    assert shown == {
+        "zh-hans": escape("承诺还款日期已经过去"),
+        "en": "the promised date is in the past",
+    }
+    assert not Contact.objects.filter(account_id="C1", channel="call").exists()
+    assert (refused.value.message, refused.value.code) == (
+        "unknown outcome 'bogus'", "contact.outcome",
+    )  # fmt: skip

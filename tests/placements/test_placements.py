@@ -101,3 +101,33 @@ def test_the_nightly_run_ends_the_placements_of_accounts_settled_without_a_re_de
 
     placement = Placement.objects.get(account_id="A1")
     assert (placement.ended_by, placement.end_reason) == ("nightly", SETTLED)
+
+
+def _alert(response) -> str:
+    page = response.content.decode()
+    start = page.index('role="alert">') + len('role="alert">')
+    return page[start : page.index("</div>", start)]
+
+
+def test_a_refused_placement_reads_in_the_pages_language_and_its_message_stays_english(agencies):
+    from django.utils import translation
+
+    from doorstep.web.domain import ensure_demo_logins
+
+    ensure_demo_logins(lambda role: f"pw-{role}")
+    supervisor = get_user_model().objects.get(username="collections_supervisor")
+    shown = {}
+    for language in ("zh-hans", "en"):
+        client = Client(HTTP_ACCEPT_LANGUAGE=language)
+        client.force_login(supervisor)
+        shown[language] = _alert(
+            client.post("/console/placements/A1/", {"agency": "AG2"}, follow=True)
+        )
+    with translation.override("zh-hans"), pytest.raises(PlacementRefused) as refused:
+        place_account("A1", agency="AG2", by="sup", at=timezone.now())
+    region = Region.objects.get(code="440305").name
+
+    assert shown["zh-hans"] == f"二号资产 在 {region} 没有有效的委外合同"
+    assert shown["en"] == f"二号资产 has no valid contract for {region}"
+    assert (refused.value.message, refused.value.code) == (shown["en"], "placement.contract")
+    assert not Placement.objects.exists()

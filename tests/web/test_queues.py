@@ -6,12 +6,14 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import translation
 
 from doorstep.arrangements.domain import request_arrangement
 from doorstep.arrangements.models import Arrangement
 from doorstep.complaints.domain import file_case
 from doorstep.complaints.models import Case
 from doorstep.web.domain import ensure_demo_logins
+from doorstep.worklist.domain import ClaimRefused, claim
 from tests.arrangements.conftest import AS_OF, local
 
 NOW = local(AS_OF)
@@ -21,8 +23,8 @@ NOW = local(AS_OF)
 def staff(on_the_as_of_day, accounts):
     ensure_demo_logins(lambda role: f"pw-{role}")
 
-    def login(username):
-        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    def login(username, language="en"):
+        client = Client(HTTP_ACCEPT_LANGUAGE=language)
         client.force_login(get_user_model().objects.get(username=username))
         return client
 
@@ -97,3 +99,28 @@ def test_a_request_claimed_by_one_cannot_be_decided_by_another(staff):
     collector.post(f"/staff/arrangements/{asked.pk}/decide", {"action": "release"})
     supervisor.post(f"/staff/arrangements/{asked.pk}/decide", {"action": "approve"})
     assert Arrangement.objects.get(pk=asked.pk).state == "active"
+
+
+def _alert(response) -> str:
+    page = response.content.decode()
+    start = page.index('role="alert">') + len('role="alert">')
+    return page[start : page.index("</div>", start)]
+
+
+def test_a_refused_claim_reads_in_the_pages_language_and_its_message_stays_english(staff):
+    asked = _plan("A1")
+    staff("phone_collector").post(f"/staff/arrangements/{asked.pk}/decide", {"action": "claim"})
+    url = f"/staff/arrangements/{asked.pk}/decide"
+
+    chinese = staff("collections_supervisor", "zh-hans").post(url, {"action": "claim"}, follow=True)
+    english = staff("collections_supervisor", "en").post(url, {"action": "claim"}, follow=True)
+    with translation.override("zh-hans"), pytest.raises(ClaimRefused) as refused:
+        claim("arrangement", asked.pk, by="collections_supervisor", at=NOW)
+
+    assert _alert(chinese) == "phone_collector 正在处理"
+    assert _alert(english) == "phone_collector is working on it"
+    assert (refused.value.message, refused.value.code) == (
+        "phone_collector is working on it", "work.taken",
+    )  # fmt: skip
+    with translation.override("zh-hans"):
+        assert refused.value.translated() == "phone_collector 正在处理"

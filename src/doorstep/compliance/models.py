@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from doorstep.ledger.enums import ContactChannel
@@ -83,3 +84,11 @@ class Refusal(models.Model):
 
     def __str__(self) -> str:
         return f"refused {self.channel} on {self.account_id}: {self.rule_id}"
+
+    @property
+    def reason(self) -> str:
+        """The reason in the active language (Chinese for zh, English otherwise), the other one
+        when the rule left this one empty."""
+        zh = (get_language() or "").startswith("zh")
+        first, other = (self.reason_zh, self.reason_en) if zh else (self.reason_en, self.reason_zh)
+        return first or other

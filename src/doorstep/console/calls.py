@@ -100,7 +100,7 @@ def claim_item(request, action_id: int):
         try:
             claim(KIND, str(action.pk), by=by, at=now)
         except ClaimRefused as exc:
-            error = exc.message
+            error = exc.translated()
     holder = holders(KIND, [str(action.pk)], at=now).get(str(action.pk), "")
     if request.headers.get("HX-Request"):
         return render(

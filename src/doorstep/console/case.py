@@ -191,7 +191,7 @@ def call_outcome(request, account_id: str):
             ptp_amount_cents=amount, ptp_date=date_,
         )  # fmt: skip
     except ContactRejected as exc:
-        messages.error(request, exc.message)
+        messages.error(request, exc.translated())
     except (ValueError, ArithmeticError):
         messages.error(request, _("a promise needs an amount (yuan) and a date"))
     else:
@@ -201,9 +201,7 @@ def call_outcome(request, account_id: str):
                 _("The guard refused the call (%(rule)s): %(reason)s")
                 % {
                     "rule": result.refusal.rule_id,
-                    "reason": result.refusal.reason_zh
-                    if (get_language() or "").startswith("zh")
-                    else result.refusal.reason_en,
+                    "reason": result.refusal.reason,
                 },
             )
         else:

@@ -55,7 +55,7 @@ def decide(request, account_id: str):
                 account_id=account_id, kind=ActionKind.PLACEMENT, status=ActionStatus.PLANNED
             ).update(status=ActionStatus.DONE)
     except PlacementRefused as exc:
-        messages.error(request, exc.message)
+        messages.error(request, exc.translated())
     return redirect("console-placements")
 
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from doorstep import pii
 from doorstep.audit.domain import record
@@ -45,26 +46,34 @@ def record_contact(
     (contact.recorded). Raises
     ContactRejected."""
     if channel not in ContactChannel.values:
-        raise ContactRejected(f"unknown channel {channel!r}", code="contact.channel")
+        raise ContactRejected(
+            gettext_noop("unknown channel %(channel)s"), code="contact.channel",
+            params={"channel": repr(channel)},
+        )  # fmt: skip
     if outcome not in ContactOutcome.values:
-        raise ContactRejected(f"unknown outcome {outcome!r}", code="contact.outcome")
+        raise ContactRejected(
+            gettext_noop("unknown outcome %(outcome)s"), code="contact.outcome",
+            params={"outcome": repr(outcome)},
+        )  # fmt: skip
     if channel in MESSAGE_CHANNELS and outcome != ContactOutcome.DELIVERED:
         raise ContactRejected(
-            "a message (sms, email, app) can only have the outcome delivered",
+            gettext_noop("a message (sms, email, app) can only have the outcome delivered"),
             code="contact.outcome",
         )
     if timezone.is_naive(at):
-        raise ContactRejected("at must carry a UTC offset", code="contact.naive_time")
+        raise ContactRejected(gettext_noop("at must carry a UTC offset"), code="contact.naive_time")
     if at > timezone.now():
-        raise ContactRejected("at is in the future", code="contact.future")
+        raise ContactRejected(gettext_noop("at is in the future"), code="contact.future")
     promise = outcome == ContactOutcome.PROMISE_TO_PAY
     if promise != (ptp_amount_cents is not None and ptp_date is not None):
         raise ContactRejected(
-            "a promise to pay has an amount and a date, and only a promise has them",
+            gettext_noop("a promise to pay has an amount and a date, and only a promise has them"),
             code="contact.promise",
         )
     if direction not in ("outbound", "inbound"):
-        raise ContactRejected("direction is outbound or inbound", code="contact.direction")
+        raise ContactRejected(
+            gettext_noop("direction is outbound or inbound"), code="contact.direction"
+        )
     with transaction.atomic():
         permit = None
         if direction == "outbound":
@@ -76,15 +85,20 @@ def record_contact(
             .first()
         )
         if account is None:
-            raise ContactRejected(f"no account {account_id}", code="contact.no_account")
+            raise ContactRejected(
+                gettext_noop("no account %(account)s"), code="contact.no_account",
+                params={"account": account_id},
+            )  # fmt: skip
         if promise:
             local_day = at.astimezone(ZoneInfo(account.borrower.region.time_zone)).date()
             if ptp_amount_cents <= 0:
                 raise ContactRejected(
-                    "the promised amount must be positive", code="contact.promise"
+                    gettext_noop("the promised amount must be positive"), code="contact.promise"
                 )
             if ptp_date < local_day:
-                raise ContactRejected("the promised date is in the past", code="contact.promise")
+                raise ContactRejected(
+                    gettext_noop("the promised date is in the past"), code="contact.promise"
+                )
         if permit is not None:
             permit.used_at = timezone.now()
             permit.save(update_fields=["used_at"])
@@ -126,23 +140,32 @@ PERMIT_EARLY = timedelta(minutes=5)
 def _usable_permit(permit_id, account_id, channel, at, third_party_id) -> Permit:
     if not permit_id:
         raise ContactRejected(
-            "an outbound contact needs the guard's permit (POST /api/accounts/{id}/permits)",
+            gettext_noop(
+                "an outbound contact needs the guard's permit (POST /api/accounts/{id}/permits)"
+            ),
             code="contact.no_permit",
         )
     permit = Permit.objects.select_for_update().filter(pk=permit_id).first()
     if permit is None or permit.account_id != account_id or permit.channel != channel:
         raise ContactRejected(
-            "the permit is not for this account and channel", code="contact.permit"
+            gettext_noop("the permit is not for this account and channel"), code="contact.permit"
         )
     if (permit.third_party_id or None) != (third_party_id or None):
-        raise ContactRejected("the permit is not for this third party", code="contact.permit")
+        raise ContactRejected(
+            gettext_noop("the permit is not for this third party"), code="contact.permit"
+        )
     if permit.used_at is not None:
-        raise ContactRejected("the permit was already used", code="contact.permit_used")
+        raise ContactRejected(
+            gettext_noop("the permit was already used"), code="contact.permit_used"
+        )
     if not (permit.planned_at - PERMIT_EARLY <= at <= permit.valid_until):
         raise ContactRejected(
-            f"the permit covers {permit.planned_at:%Y-%m-%d %H:%M} to "
-            f"{permit.valid_until:%H:%M} UTC, not this time",
+            gettext_noop("the permit covers %(start)s to %(end)s UTC, not this time"),
             code="contact.permit_time",
+            params={
+                "start": f"{permit.planned_at:%Y-%m-%d %H:%M}",
+                "end": f"{permit.valid_until:%H:%M}",
+            },
         )
     return permit
 
@@ -151,7 +174,10 @@ def draft_template(code: str, *, channel: str, language: str, body: str, by: str
     """A new draft version of a template (compliance reviews it before it can be sent)."""
     at = at or timezone.now()
     if channel not in ContactChannel.values:
-        raise ContactRejected(f"unknown channel {channel!r}", code="template.channel")
+        raise ContactRejected(
+            gettext_noop("unknown channel %(channel)s"), code="template.channel",
+            params={"channel": repr(channel)},
+        )  # fmt: skip
     with transaction.atomic():
         latest = (
             Template.objects.select_for_update()
@@ -208,8 +234,9 @@ def render_template(body: str, params: Mapping[str, object]) -> str:
     missing = sorted({name for name in PLACEHOLDER.findall(body) if name not in params})
     if missing:
         raise ContactRejected(
-            f"no value for the placeholder(s) {', '.join(missing)}", code="contact.placeholder"
-        )
+            gettext_noop("no value for the placeholder(s) %(names)s"),
+            code="contact.placeholder", params={"names": ", ".join(missing)},
+        )  # fmt: skip
     return PLACEHOLDER.sub(lambda m: str(params[m.group(1)]), body)
 
 
@@ -227,7 +254,9 @@ def _recipient(borrower, channel: str) -> tuple[str, str, str]:
     if channel == ContactChannel.EMAIL:
         email = borrower.email()
         if not email:
-            raise ContactRejected("the borrower gave no email address", code="contact.no_address")
+            raise ContactRejected(
+                gettext_noop("the borrower gave no email address"), code="contact.no_address"
+            )
         return RecipientField.EMAIL, mask_email(email), email
     return RecipientField.APP_USER, borrower.pk, borrower.pk
 
@@ -240,21 +269,25 @@ def queue_message(
     permit marked used; an audit entry (message.queued). The Contact is recorded when the provider
     accepts it (send_queued). Raises ContactRejected."""
     if timezone.is_naive(at):
-        raise ContactRejected("at must carry a UTC offset", code="contact.naive_time")
+        raise ContactRejected(gettext_noop("at must carry a UTC offset"), code="contact.naive_time")
     with transaction.atomic():
         permit = Permit.objects.filter(pk=permit_id).first() if permit_id else None
         if permit is None:
-            raise ContactRejected(f"no permit {permit_id}", code="contact.permit")
+            raise ContactRejected(
+                gettext_noop("no permit %(permit)s"), code="contact.permit",
+                params={"permit": permit_id},
+            )  # fmt: skip
         if permit.channel not in MESSAGE_CHANNELS:
             raise ContactRejected(
-                f"the permit is for a {permit.channel}, not a message (sms, email, app)",
-                code="contact.permit",
-            )
+                gettext_noop("the permit is for a %(channel)s, not a message (sms, email, app)"),
+                code="contact.permit", params={"channel": permit.channel},
+            )  # fmt: skip
         permit = _usable_permit(permit_id, permit.account_id, permit.channel, at, None)
         if permit.template and permit.template != template_code:
             raise ContactRejected(
-                f"the permit was given for the template {permit.template}, not {template_code}",
+                gettext_noop("the permit was given for the template %(permitted)s, not %(asked)s"),
                 code="contact.template",
+                params={"permitted": permit.template, "asked": template_code},
             )
         account = Account.objects.select_related("borrower").get(pk=permit.account_id)
         language = account.borrower.language
@@ -270,8 +303,9 @@ def queue_message(
         )
         if template is None:
             raise ContactRejected(
-                f"no approved {permit.channel} template {template_code} in {language}",
+                gettext_noop("no approved %(channel)s template %(template)s in %(language)s"),
                 code="contact.template",
+                params={"channel": permit.channel, "template": template_code, "language": language},
             )
         text = render_template(template.body, params)
         field, masked, _clear = _recipient(account.borrower, permit.channel)
@@ -312,13 +346,16 @@ def _move(message: OutboundMessage, to: str, *, actor: str, at: datetime, data=N
     on the old status, an audit entry (message.<new status>)."""
     if to not in MESSAGE_TRANSITIONS[message.status]:
         raise ContactRejected(
-            f"a {message.status} message cannot become {to}", code="message.transition"
-        )
+            gettext_noop("a %(status)s message cannot become %(to)s"),
+            code="message.transition", params={"status": message.status, "to": to},
+        )  # fmt: skip
     changed = OutboundMessage.objects.filter(pk=message.pk, status=message.status).update(
         status=to, **fields
     )
     if changed != 1:
-        raise ContactRejected("the message changed meanwhile", code="message.conflict")
+        raise ContactRejected(
+            gettext_noop("the message changed meanwhile"), code="message.conflict"
+        )
     record(
         f"message.{to}",
         actor=actor,
@@ -434,7 +471,7 @@ def record_receipt(provider_id: str, *, delivered: bool, at: datetime, by: str =
     Side effects: the message and Contact rows; audit entries (message.<status>,
     contact.outcome_confirmed). Raises ContactRejected."""
     if timezone.is_naive(at):
-        raise ContactRejected("at must carry a UTC offset", code="contact.naive_time")
+        raise ContactRejected(gettext_noop("at must carry a UTC offset"), code="contact.naive_time")
     new = MessageStatus.DELIVERED if delivered else MessageStatus.UNDELIVERED
     with transaction.atomic():
         message = (
@@ -445,7 +482,10 @@ def record_receipt(provider_id: str, *, delivered: bool, at: datetime, by: str =
             .first()
         )
         if message is None:
-            raise ContactRejected(f"no message {provider_id}", code="message.unknown")
+            raise ContactRejected(
+                gettext_noop("no message %(id)s"), code="message.unknown",
+                params={"id": provider_id},
+            )  # fmt: skip
         if message.status == new:
             return message
         _move(message, new, actor=by, at=at, data={"provider_id": provider_id}, receipt_at=at)

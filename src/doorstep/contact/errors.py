@@ -1,8 +1,8 @@
-"""The contact app's one exception type: a user-safe message and a stable code."""
+"""The contact app's one exception type: an English template with its figures and a stable code
+(doorstep.errors.UserError); pages show `translated()`, the API and the commands `message`."""
+
+from doorstep.errors import UserError
 
 
-class ContactRejected(Exception):
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+class ContactRejected(UserError):
+    pass

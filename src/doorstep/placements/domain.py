@@ -5,19 +5,18 @@ account (compliance check `placed`)."""
 from datetime import date, datetime
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from doorstep.audit.domain import record
+from doorstep.errors import UserError
 from doorstep.ledger.domain import local_date
 from doorstep.ledger.enums import AccountStatus
 from doorstep.ledger.models import Account
 from doorstep.placements.models import Agency, Contract, Member, Placement
 
 
-class PlacementRefused(Exception):
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+class PlacementRefused(UserError):
+    """An English template and its figures, a stable code (doorstep.errors.UserError)."""
 
 
 def agency_actor(member: Member) -> str:
@@ -43,13 +42,20 @@ def place_account(account_id: str, *, agency: str, by: str, at: datetime) -> Pla
             .first()
         )
         if account is None or account.status == AccountStatus.SETTLED:
-            raise PlacementRefused("the account is not open", code="placement.account")
+            raise PlacementRefused(
+                gettext_noop("the account is not open"), code="placement.account"
+            )
         today = local_date(account, at)
         if open_placement(account.pk, today) is not None:
-            raise PlacementRefused("the account is already placed", code="placement.placed")
+            raise PlacementRefused(
+                gettext_noop("the account is already placed"), code="placement.placed"
+            )
         found = Agency.objects.filter(pk=agency, active=True).first()
         if found is None:
-            raise PlacementRefused(f"no active agency {agency}", code="placement.agency")
+            raise PlacementRefused(
+                gettext_noop("no active agency %(agency)s"),
+                code="placement.agency", params={"agency": agency},
+            )  # fmt: skip
         contract = Contract.objects.filter(
             agency=found,
             regions=account.borrower.region,
@@ -58,8 +64,9 @@ def place_account(account_id: str, *, agency: str, by: str, at: datetime) -> Pla
         ).first()
         if contract is None:
             raise PlacementRefused(
-                f"{found.name} has no valid contract for {account.borrower.region.name}",
+                gettext_noop("%(agency)s has no valid contract for %(region)s"),
                 code="placement.contract",
+                params={"agency": found.name, "region": account.borrower.region.name},
             )
         placement = Placement.objects.create(
             account=account, agency=found, contract=contract, since=today, placed_by=by,

@@ -19,6 +19,7 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from doorstep.audit.domain import record
 from doorstep.bulkinsert import insert_objects
@@ -26,6 +27,7 @@ from doorstep.compliance.domain import authorize
 from doorstep.compliance.engine.checks import Action, Agent, VisitFacts
 from doorstep.compliance.models import Refusal
 from doorstep.contact.domain import queue_message, record_contact
+from doorstep.errors import in_language
 from doorstep.ledger.domain import local_date, place_hold
 from doorstep.ledger.engine.positions import Position
 from doorstep.ledger.enums import HoldKind
@@ -64,30 +66,52 @@ def _cfg(name: str):
     return settings.DOORSTEP_VISITS[name]
 
 
+def _label(choices, value: str):
+    """A state's or step's label (lazy, so a refusal reads it in its reader's language)."""
+    return choices(value).label if value in choices.values else value
+
+
 def _require_move(state: str, event: str) -> str:
     """The state `event` leads to from `state`, per the table; InvalidTransition otherwise."""
     to = TRANSITIONS.get((event, state))
     if to is None:
         allowed = sorted(e for e, s in TRANSITIONS if s == state)
+        params = {"state": _label(VisitState, state), "event": _label(VisitEvent, event)}
+        if not allowed:
+            raise InvalidTransition(
+                gettext_noop(
+                    "this step (%(event)s) is not possible for a visit in state %(state)s, "
+                    "which is final"
+                ),
+                code="visit.transition",
+                params=params,
+            )
+        possible = in_language(lambda: ", ".join(str(_label(VisitEvent, e)) for e in allowed))
         raise InvalidTransition(
-            f"a {state} visit cannot {event}"
-            + (f" (it can: {', '.join(allowed)})" if allowed else " (it is final)"),
+            gettext_noop(
+                "this step (%(event)s) is not possible for a visit in state %(state)s "
+                "(possible: %(allowed)s)"
+            ),
             code="visit.transition",
+            params={**params, "allowed": possible},
         )
     return to
 
 
-def _require_team_member(visit: Visit, agent: FieldAgent, doing: str) -> None:
+def _require_team_member(visit: Visit, agent: FieldAgent, doing) -> None:
     """Only an agent of the visit's assigned team acts on it on site."""
     if visit.team_id is None or not visit.team.members.filter(pk=agent.pk).exists():
         raise VisitNotAllowed(
-            f"only an agent of the assigned team {doing}", code="visit.not_your_visit"
-        )
+            gettext_noop("only an agent of the assigned team %(doing)s"),
+            code="visit.not_your_visit", params={"doing": doing},
+        )  # fmt: skip
 
 
 def _require_window(window: tuple[time, time]) -> None:
     if not (VISIT_HOURS[0] <= window[0] < window[1] <= VISIT_HOURS[1]):
-        raise VisitError("the window must lie within 08:00–20:00", code="visit.window")
+        raise VisitError(
+            gettext_noop("the window must lie within 08:00–20:00"), code="visit.window"
+        )
 
 
 def transition(
@@ -107,7 +131,9 @@ def transition(
     with transaction.atomic():
         locked = Visit.objects.select_for_update(of=("self",)).filter(pk=visit_id).first()
         if locked is None:
-            raise InvalidTransition(f"no visit {visit_id}", code="visit.not_found")
+            raise InvalidTransition(
+                gettext_noop("no visit %(id)s"), code="visit.not_found", params={"id": visit_id}
+            )
         to = _require_move(locked.state, event)
         before = locked.state
         for name, value in fields.items():
@@ -248,7 +274,7 @@ def approve_visits(ids: Iterable[str], *, by: str, at: datetime, note: str = "")
 def reject_visit(visit_id: str, *, by: str, at: datetime, reason: str) -> Visit:
     """A supervisor turns a proposal down; the reason is required and kept."""
     if not reason.strip():
-        raise InvalidTransition("a rejection needs a reason", code="visit.reason")
+        raise InvalidTransition(gettext_noop("a rejection needs a reason"), code="visit.reason")
     return transition(
         visit_id, VisitEvent.REJECT, by=by, at=at, reason=reason, reviewed_by=by, review_note=reason
     )
@@ -290,12 +316,13 @@ def form_team(
 ) -> Team:
     """Two credentialed agents who cover the region make a team. Raises VisitError."""
     if len({m.pk for m in members}) != 2:
-        raise VisitError("a team is exactly two agents", code="team.size")
+        raise VisitError(gettext_noop("a team is exactly two agents"), code="team.size")
     for m in members:
         if not m.active or not m.regions.filter(code=region_code).exists():
             raise VisitError(
-                f"{m} is not an active agent for region {region_code}", code="team.member"
-            )
+                gettext_noop("%(agent)s is not an active agent for region %(region)s"),
+                code="team.member", params={"agent": str(m), "region": region_code},
+            )  # fmt: skip
     with transaction.atomic():
         team = Team.objects.create(
             code=code,
@@ -341,7 +368,10 @@ class DayPlanResult:
 def _stop(v: Visit, window: tuple[time, time]) -> routing.Stop:
     b = v.account.borrower
     if b.lat is None or b.lon is None:
-        raise VisitError(f"borrower {b.pk} has no coordinates", code="visit.no_location")
+        raise VisitError(
+            gettext_noop("borrower %(borrower)s has no coordinates"),
+            code="visit.no_location", params={"borrower": b.pk},
+        )  # fmt: skip
     return routing.Stop(
         id=v.pk,
         lat=float(b.lat),
@@ -386,8 +416,9 @@ def plan_notices(region_code: str, day: date, *, by: str, at: datetime) -> DayPl
     zone = Region.objects.get(pk=region_code).time_zone
     if (day - at.astimezone(ZoneInfo(zone)).date()).days < lead:
         raise VisitError(
-            f"notices go out at least {lead} days before the visit", code="visit.notice_lead"
-        )
+            gettext_noop("notices go out at least %(days)s days before the visit"),
+            code="visit.notice_lead", params={"days": lead},
+        )  # fmt: skip
     visits = list(
         Visit.objects.select_related("account__borrower__region")
         .filter(account__borrower__region_id=region_code)
@@ -483,7 +514,9 @@ def visit_for_token(token: str, *, max_age_days: int = 60) -> Visit:
     try:
         visit_id = signing.loads(token, salt="visit-answer", max_age=max_age_days * 86400)
     except signing.BadSignature as e:
-        raise VisitError("this link is not valid or has expired", code="visit.token") from e
+        raise VisitError(
+            gettext_noop("this link is not valid or has expired"), code="visit.token"
+        ) from e
     return Visit.objects.select_related("account__borrower", "team").get(pk=visit_id)
 
 
@@ -514,12 +547,15 @@ def send_notice(
         today = local_date(visit.account, at)
         if (visit_date - today).days < lead:
             raise VisitError(
-                f"the visit must be at least {lead} days after the notice", code="visit.notice_lead"
-            )
+                gettext_noop("the visit must be at least %(days)s days after the notice"),
+                code="visit.notice_lead", params={"days": lead},
+            )  # fmt: skip
         # The figures as they are today (the proposal's may be older): message and letter agree.
         position = account_position(visit.account, today)
         if position.overdue <= 0:
-            raise VisitError("nothing is overdue: no notice", code="visit.nothing_overdue")
+            raise VisitError(
+                gettext_noop("nothing is overdue: no notice"), code="visit.nothing_overdue"
+            )
         refusals = []
         for channel in NOTICE_CHANNELS:
             result = authorize(
@@ -567,11 +603,12 @@ def send_notice(
             _keep_notice_letter(visit, at=at, position=position)
             return visit
         raise VisitNotAllowed(
-            "the guard refused every notice channel: "
-            + "; ".join(f"{r.channel}: {r.reason_en}" for r in refusals),
+            gettext_noop("the guard refused every notice channel: %(reasons)s"),
             code="visit.notice_refused",
+            params={"reasons": in_language(
+                lambda: "; ".join(f"{r.channel}: {r.reason}" for r in refusals))},
             refusal=refusals[-1] if refusals else None,
-        )
+        )  # fmt: skip
 
 
 def _keep_notice_letter(visit: Visit, *, at: datetime, position: Position) -> None:
@@ -607,7 +644,10 @@ def answer_notice(
     reschedules (to a date at least the notice lead ahead, optionally a window) or declines.
     A decline also holds visits on the account for 30 days. Raises VisitError."""
     if answer not in Answer.values:
-        raise VisitError(f"unknown answer {answer!r}", code="visit.answer")
+        raise VisitError(
+            gettext_noop("unknown answer %(answer)s"), code="visit.answer",
+            params={"answer": repr(answer)}, field="answer",
+        )  # fmt: skip
     with transaction.atomic():
         visit = Visit.objects.select_related("account__borrower__region").get(pk=visit_id)
         data = {"via": via}
@@ -635,8 +675,9 @@ def answer_notice(
         lead = _cfg("notice_days")
         if new_date is None or (new_date - local_date(visit.account, at)).days < lead:
             raise VisitError(
-                f"a new date must be at least {lead} days from today", code="visit.reschedule_date"
-            )
+                gettext_noop("a new date must be at least %(days)s days from today"),
+                code="visit.reschedule_date", field="new_date", params={"days": lead},
+            )  # fmt: skip
         if window is not None:
             _require_window(window)
         window = window or (None, None)
@@ -747,7 +788,7 @@ def check_in(visit_id: str, *, agent: FieldAgent, at: datetime, lat=None, lon=No
             .get(pk=visit_id)
         )
         _require_move(visit.state, VisitEvent.CHECK_IN)
-        _require_team_member(visit, agent, "checks in")
+        _require_team_member(visit, agent, gettext_lazy("checks in"))
         result = authorize(
             Action(
                 account_id=visit.account_id,
@@ -775,8 +816,10 @@ def check_in(visit_id: str, *, agent: FieldAgent, at: datetime, lat=None, lon=No
             )
     # Raised once the refusal is committed: it stays on record.
     raise VisitNotAllowed(
-        f"{result.reason_en} ({result.rule_id})", code="visit.refused", refusal=result
-    )
+        gettext_noop("the guard refused: %(reason)s (%(rule)s)"),
+        code="visit.refused", refusal=result,
+        params={"reason": in_language(lambda: result.reason), "rule": result.rule_id},
+    )  # fmt: skip
 
 
 def record_outcome(
@@ -795,20 +838,25 @@ def record_outcome(
     """Record what happened and check out: the visit is also recorded as the contact it was (on
     its permit), and a promise or a plan request moves it to follow-up. Raises VisitError."""
     if outcome not in Outcome.values:
-        raise VisitError(f"unknown outcome {outcome!r}", code="visit.outcome")
+        raise VisitError(
+            gettext_noop("unknown outcome %(outcome)s"), code="visit.outcome",
+            params={"outcome": repr(outcome)}, field="outcome",
+        )  # fmt: skip
     promise = outcome == Outcome.PROMISE_TO_PAY
     if promise != (ptp_amount_cents is not None and ptp_date is not None):
         raise VisitError(
-            "a promise to pay needs an amount and a date (and only a promise has them)",
+            gettext_noop(
+                "a promise to pay needs an amount and a date (and only a promise has them)"
+            ),
             code="visit.promise",
         )
     if promise and ptp_amount_cents <= 0:
-        raise VisitError("the promised amount must be positive", code="visit.promise")
+        raise VisitError(gettext_noop("the promised amount must be positive"), code="visit.promise")
     with transaction.atomic():
         visit = (
             Visit.objects.select_for_update(of=("self",)).select_related("team").get(pk=visit_id)
         )
-        _require_team_member(visit, agent, "records the outcome")
+        _require_team_member(visit, agent, gettext_lazy("records the outcome"))
         _require_move(visit.state, VisitEvent.COMPLETE)
         record_contact(
             visit.account_id,
@@ -852,7 +900,10 @@ def add_evidence(
     try:
         sniffed = sniff(content, max_bytes=_cfg("evidence_max_bytes"))
     except UploadRejected as exc:
-        raise VisitError(exc.message, code=exc.code.replace("upload.", "evidence.")) from exc
+        # The upload's own template and figures: translated where it is shown, as it is.
+        raise VisitError(
+            exc.template, code=exc.code.replace("upload.", "evidence."), params=exc.params
+        ) from exc
     with transaction.atomic():
         visit = (
             Visit.objects.select_for_update(of=("self",)).select_related("team").get(pk=visit_id)
@@ -863,8 +914,10 @@ def add_evidence(
             VisitState.FOLLOW_UP,
             VisitState.CLOSED,
         ):
-            raise VisitError("evidence is added once the visit has started", code="evidence.state")
-        _require_team_member(visit, agent, "adds evidence")
+            raise VisitError(
+                gettext_noop("evidence is added once the visit has started"), code="evidence.state"
+            )
+        _require_team_member(visit, agent, gettext_lazy("adds evidence"))
         digest = hashlib.sha256(content).hexdigest()
         item = Evidence(
             visit=visit,

@@ -1,11 +1,11 @@
-"""The visits app's exception types: a user-safe message and a stable code."""
+"""The visits app's exception types: an English template with its figures and a stable code
+(doorstep.errors.UserError); pages show `translated()`, the API and the commands `message`."""
+
+from doorstep.errors import UserError
 
 
-class VisitError(Exception):
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+class VisitError(UserError):
+    pass
 
 
 class InvalidTransition(VisitError):
@@ -15,6 +15,6 @@ class InvalidTransition(VisitError):
 class VisitNotAllowed(VisitError):
     """The compliance guard refused a step; `refusal` is the recorded Refusal."""
 
-    def __init__(self, message: str, *, code: str, refusal=None):
-        super().__init__(message, code=code)
+    def __init__(self, message: str, *, code: str, params: dict | None = None, refusal=None):
+        super().__init__(message, code=code, params=params)
         self.refusal = refusal

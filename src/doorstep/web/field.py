@@ -5,6 +5,7 @@ from a notice: the answer page and the credential check. Thin: parse, call visit
 from dataclasses import replace
 from datetime import date, time, timedelta
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
 
 import segno
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from doorstep.access import staff_permission
@@ -94,7 +96,8 @@ def agent_case_file(request, visit_id: str):
 
 def _back(visit_id: str, error: str = ""):
     url = f"/field/visits/{visit_id}/"
-    return redirect(f"{url}?error={error}" if error else url)
+    # Encoded: a message may hold "&", "#" or "+" (a refusal's figures, its translation).
+    return redirect(f"{url}?{urlencode({'error': error})}" if error else url)
 
 
 def _coordinate(value: str) -> Decimal | None:
@@ -114,7 +117,7 @@ def agent_check_in(request, visit_id: str):
                         lat=_coordinate(request.POST.get("lat", "")),
                         lon=_coordinate(request.POST.get("lon", "")))  # fmt: skip
     except VisitError as e:
-        return _back(visit.pk, e.message)
+        return _back(visit.pk, e.translated())
     return _back(visit.pk)
 
 
@@ -139,7 +142,7 @@ def agent_outcome(request, visit_id: str):
             ptp_amount_cents=amount, ptp_date=promised,
         )  # fmt: skip
     except VisitError as e:
-        return _back(visit.pk, e.message)
+        return _back(visit.pk, e.translated())
     return _back(visit.pk)
 
 
@@ -157,7 +160,7 @@ def agent_evidence(request, visit_id: str):
         domain.add_evidence(visit.pk, agent=agent, name=upload.name, content=upload.read(),
                             at=timezone.now(), note=request.POST.get("note", ""))  # fmt: skip
     except VisitError as e:
-        return _back(visit.pk, e.message)
+        return _back(visit.pk, e.translated())
     return _back(visit.pk)
 
 
@@ -177,7 +180,9 @@ def review(request):
                     domain.reject_visit(visit_id, by=request.user.username, at=timezone.now(),
                                         reason=request.POST.get("note", ""))  # fmt: skip
         except VisitError as e:
-            return render(request, "web/field/review.html", {**_proposals(), "error": e.message})
+            return render(
+                request, "web/field/review.html", {**_proposals(), "error": e.translated()}
+            )
         return redirect("visit-review")
     return render(request, "web/field/review.html", _proposals())
 
@@ -202,7 +207,7 @@ def answer(request, token: str):
     if request.method == "POST":
         choice = request.POST.get("answer", "")
         try:
-            new_date = request.POST.get("new_date") or None
+            new_date = _new_date(request.POST.get("new_date", ""))
             slot = request.POST.get("slot", "")
             window = {"am": (time(9), time(12)), "pm": (time(14), time(17)),
                       "eve": (time(17), time(20))}.get(slot)  # fmt: skip
@@ -211,13 +216,13 @@ def answer(request, token: str):
             reevaluated(
                 lambda: domain.answer_notice(
                     visit.pk, answer=choice, by=by, at=now, via="portal",
-                    new_date=date.fromisoformat(new_date) if new_date else None, window=window,
+                    new_date=new_date, window=window,
                 ),
                 visit.account_id, by=by, at=now,
             )  # fmt: skip
             return redirect("visit-answer", token=token)
-        except (VisitError, ValueError) as e:
-            error = getattr(e, "message", str(e))
+        except VisitError as e:
+            error = e.translated()
     visit.refresh_from_db()
     return render(request, "web/public/answer.html", {
         "visit": visit, "token": token, "error": error,
@@ -225,6 +230,17 @@ def answer(request, token: str):
         "can_answer": visit.state in (VisitState.NOTICE_SENT, VisitState.CONFIRMED,
                                       VisitState.ASSIGNED),
     })  # fmt: skip
+
+
+def _new_date(value: str) -> date | None:
+    """The day the borrower asks for; a refusal naming the field when it is no calendar day."""
+    try:
+        return date.fromisoformat(value.strip()) if value.strip() else None
+    except ValueError:
+        raise VisitError(
+            gettext_noop("the new date is not a valid date: choose a day (year-month-day)"),
+            code="visit.reschedule_date", field="new_date",
+        ) from None  # fmt: skip
 
 
 def notice_letter(request, token: str):

@@ -9,6 +9,7 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from doorstep.access import staff_permission
@@ -84,7 +85,7 @@ def arrangement_decide(request, arrangement_id: str):
                                  back=("queue-arrangement", arrangement.pk))  # fmt: skip
     holder = holders("arrangement", [arrangement.pk], at=now).get(arrangement.pk)
     if holder and holder != by:
-        return _with_error("queue-arrangement", f"{holder} is working on it", arrangement.pk)
+        return _with_error("queue-arrangement", _working_on_it(holder), arrangement.pk)
     try:
         if action == "approve":
             operation = lambda: arrangements.approve(  # noqa: E731
@@ -107,7 +108,7 @@ def arrangement_decide(request, arrangement_id: str):
     except ArrangementError as exc:
         return _with_error("queue-arrangement", exc.translated(), arrangement.pk)
     except (ValueError, ArithmeticError, TypeError):
-        return _with_error("queue-arrangement", "check the date and amount", arrangement.pk)
+        return _with_error("queue-arrangement", _("check the date and amount"), arrangement.pk)
     return redirect("queue-arrangements")
 
 
@@ -118,8 +119,13 @@ def _claim_or_release(kind: str, item: str, action: str, *, by: str, at, back):
         try:
             claim(kind, item, by=by, at=at)
         except ClaimRefused as exc:
-            return _with_error(back[0], exc.message, *back[1:])
+            return _with_error(back[0], exc.translated(), *back[1:])
     return redirect(back[0], *back[1:])
+
+
+def _working_on_it(holder: str) -> str:
+    """What worklist.domain.ClaimRefused says, for an item someone else holds."""
+    return _("%(holder)s is working on it") % {"holder": holder}
 
 
 def _with_error(name: str, message: str, *args):
@@ -163,7 +169,7 @@ def case_answer(request, case_id: str):
         return _claim_or_release("case", case.pk, action, by=by, at=now, back=("queue-cases",))
     holder = holders("case", [case.pk], at=now).get(case.pk)
     if holder and holder != by:
-        return _with_error("queue-cases", f"{holder} is working on it")
+        return _with_error("queue-cases", _working_on_it(holder))
     try:
         reevaluated(
             lambda: answer_case(

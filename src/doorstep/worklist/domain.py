@@ -5,16 +5,18 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_noop
 
 from doorstep.audit.domain import record
+from doorstep.errors import UserError
 from doorstep.worklist.models import Claim
 
 
-class ClaimRefused(Exception):
-    def __init__(self, message: str, *, code: str, holder: str = ""):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+class ClaimRefused(UserError):
+    """Someone else works on the item (`holder`): an English template and its figures."""
+
+    def __init__(self, message: str, *, code: str, holder: str = "", params: dict | None = None):
+        super().__init__(message, code=code, params=params)
         self.holder = holder
 
 
@@ -27,8 +29,8 @@ def claim(kind: str, item: str, *, by: str, at: datetime) -> Claim:
         if current is not None:
             if current.claimed_by != by and current.expires_at > at:
                 raise ClaimRefused(
-                    f"{current.claimed_by} is working on it", code="work.taken",
-                    holder=current.claimed_by,
+                    gettext_noop("%(holder)s is working on it"), code="work.taken",
+                    holder=current.claimed_by, params={"holder": current.claimed_by},
                 )  # fmt: skip
             previous = current.claimed_by
             current.claimed_by, current.claimed_at, current.expires_at = by, at, expires
@@ -48,8 +50,9 @@ def claim(kind: str, item: str, *, by: str, at: datetime) -> Claim:
                 .first()
             )
             raise ClaimRefused(
-                f"{holder} is working on it", code="work.taken", holder=holder or ""
-            ) from None
+                gettext_noop("%(holder)s is working on it"), code="work.taken",
+                holder=holder or "", params={"holder": holder},
+            ) from None  # fmt: skip
         record("work.claimed", actor=by, at=at, data={"kind": kind, "item": item})
         return made
 

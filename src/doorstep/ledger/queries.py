@@ -29,6 +29,24 @@ from doorstep.ledger.engine.positions import (
 from doorstep.ledger.models import Account, LedgerEntry
 
 
+def locked_account(account_id: str) -> Account | None:
+    """The account, its row locked until the caller's transaction ends (None: no such account;
+    the caller refuses in its own terms). The one way an account write locks its account: first,
+    before the object's own row and the audit trail's head (docs/adr/0010).
+
+    The borrower and region come joined (most writes read the local date), and only the
+    account's row is locked (`of=("self",)`): a plain FOR UPDATE over the join locked the
+    borrower's and the region's rows too, so every write in a region queued on the region's row
+    and deadlocked with the audit trail's head under load.
+    """
+    return (
+        Account.objects.select_for_update(of=("self",))
+        .select_related("borrower__region")
+        .filter(pk=account_id)
+        .first()
+    )
+
+
 def account_position(account: Account, as_of: date) -> Position:
     schedule = [
         ScheduledInstalment(i.seq, i.due_date, i.principal_cents, i.interest_cents, i.fee_cents)

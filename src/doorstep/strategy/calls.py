@@ -12,6 +12,7 @@ from doorstep.compliance.engine.checks import Action
 from doorstep.compliance.models import Refusal
 from doorstep.contact.domain import record_contact
 from doorstep.ledger.models import Account
+from doorstep.ledger.queries import locked_account
 from doorstep.strategy.domain import reevaluate_account
 from doorstep.strategy.enums import ActionKind, ActionStatus
 from doorstep.strategy.models import Decision, PlannedAction
@@ -39,11 +40,9 @@ def record_call(
         # The account is locked before the guard writes its permit (and takes the audit trail's
         # head): a payment locks the account and then the head, and the other order deadlocked
         # with it when a collector recorded a call on an account its borrower was paying.
-        account = (
-            Account.objects.select_for_update(of=("self",))
-            .select_related("borrower")
-            .get(pk=account_id)
-        )
+        account = locked_account(account_id)
+        if account is None:
+            raise Account.DoesNotExist(f"no account {account_id}")
         verdict = authorize(
             Action(
                 account_id=account.pk,

@@ -16,6 +16,34 @@ from doorstep.ledger.queries import locked_account
 from doorstep.strategy.domain import reevaluate_account
 from doorstep.strategy.enums import ActionKind, ActionStatus
 from doorstep.strategy.models import Decision, PlannedAction
+from doorstep.worklist.domain import ClaimRefused, claim
+from doorstep.worklist.models import Claim
+
+CLAIM_KIND = "call"  # the worklist kind of a call task (console.calls shows the claims)
+
+
+def task_closed(status: str) -> ClaimRefused:
+    """The refusal of a claim on a call task that is no longer planned (`status`: done,
+    cancelled, refused)."""
+    return ClaimRefused(
+        f"this call task is {status} and can no longer be claimed",
+        code="work.closed",
+    )
+
+
+def claim_call_task(action_id: int, *, by: str, at: datetime) -> Claim:
+    """Take a call task from the queue before calling. Side effects: the Claim; an audit entry
+    (work.claimed). Raises ClaimRefused: someone else holds it, or the task is no longer planned
+    (another collector's call finished it, a change of stage cancelled it) — the queue page was
+    older than the task. The account is locked first (docs/adr/0010) and the status read under
+    that lock: recording a call and re-evaluating the account close its tasks holding it."""
+    with transaction.atomic():
+        task = PlannedAction.objects.get(pk=action_id, kind=ActionKind.CALL_TASK)
+        locked_account(task.account_id)
+        task.refresh_from_db(fields=["status"])
+        if task.status != ActionStatus.PLANNED:
+            raise task_closed(task.status)
+        return claim(CLAIM_KIND, str(task.pk), by=by, at=at)
 
 
 @dataclass(frozen=True)

@@ -47,17 +47,24 @@ def locked_account(account_id: str) -> Account | None:
     )
 
 
+LOCK_SLICE = 5_000
+
+
 def lock_accounts(account_ids) -> None:
     """Lock many accounts' rows (only theirs) in one statement, in id order, for a batch that
     writes to each of them and to the audit trail (docs/adr/0010): locked in one order, two
     batches never cross, and the batch takes the audit head only after every account it needs.
     """
-    list(
-        Account.objects.select_for_update(of=("self",))
-        .filter(pk__in=sorted(set(account_ids)))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    ids = sorted(set(account_ids))
+    # In slices (a night can propose more accounts than SQLite takes parameters); ascending
+    # slices keep the one order.
+    for start in range(0, len(ids), LOCK_SLICE):
+        list(
+            Account.objects.select_for_update(of=("self",))
+            .filter(pk__in=ids[start : start + LOCK_SLICE])
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
 
 
 def account_position(account: Account, as_of: date) -> Position:

@@ -1,10 +1,10 @@
 """Write operations of the visit workflow (DOMAIN §5): propose, review, plan a day and send the
 notices, take the borrower's answer, dispatch, check in, record the outcome, follow up, cancel.
 
-Every move goes through `transition` (the table in enums.py): visit row locked, fields written,
-a VisitTransition row and an audit entry, in one transaction. The two contact steps — the notice
-message and the visit itself — each need the compliance guard's permit; the guard is given the
-visit's facts read here with the row locked.
+Every move goes through `transition` (the table in enums.py): the account's row locked, then the
+visit's (docs/adr/0010), fields written, a VisitTransition row and an audit entry, in one
+transaction. The two contact steps — the notice message and the visit itself — each need the
+compliance guard's permit; the guard is given the visit's facts read here with the row locked.
 """
 
 import hashlib

@@ -1,9 +1,10 @@
-"""A visit move locks the visit's account before the visit (docs/adr/0010). A payment holds the
-account while it cancels the account's visits; a move that held the visit and then reached for
-the account (a contact, a hold, a re-evaluation) crossed it.
+"""A write locks the account before the object it moves (docs/adr/0010): a visit, a hold, the
+borrower the guard counts caps on. A payment holds the account while it cancels the account's
+visits; a move that held the visit and then reached for the account (a contact, a hold, a
+re-evaluation) crossed it.
 
 The test holds the account's row in one connection, starts a move in another and waits until
-PostgreSQL says the move is waiting for that lock. The holder then asks for the visit's row
+PostgreSQL says the move is waiting for that lock. The holder then asks for the object's row
 without waiting: it is free only if the move did not take it before the account."""
 
 import threading
@@ -13,6 +14,10 @@ from datetime import date
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+from doorstep.compliance.domain import authorize
+from doorstep.compliance.engine.checks import Action
+from doorstep.ledger.domain import place_hold, release_hold
+from doorstep.ledger.models import Borrower, Hold
 from doorstep.ledger.queries import locked_account
 from doorstep.visits import domain
 from doorstep.visits.enums import VisitState
@@ -79,22 +84,57 @@ def test_a_visit_move_waits_for_the_account_before_it_locks_the_visit(field, sta
     agent, _ = field["agents"]
     visit = assigned(field)
     move = start(visit, agent)
-    holding, ask_visit, release = threading.Event(), threading.Event(), threading.Event()
+
+    result = _waits_for_the_account_first(visit.account_id, move, Visit.objects.filter(pk=visit.pk))
+
+    assert not isinstance(result, Exception), result
+    assert Visit.objects.get(pk=visit.pk).state == ends_in
+
+
+@pytest.mark.django_db(transaction=True)
+def test_releasing_a_hold_waits_for_the_account_before_it_locks_the_hold(field):
+    hold = place_hold("V1", kind="dispute", since=date(2026, 11, 1), by="t")
+    move = lambda: release_hold(hold, until=date(2026, 11, 20), by="t", reason="resolved")  # noqa: E731
+
+    result = _waits_for_the_account_first("V1", move, Hold.objects.filter(pk=hold.pk))
+
+    assert not isinstance(result, Exception), result
+    assert Hold.objects.get(pk=hold.pk).until == date(2026, 11, 20)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_guard_waits_for_the_account_before_it_locks_the_borrower(field):
+    """The API's permit request asks the guard alone: it took the borrower and the audit head
+    without the account."""
+    borrower_id = Borrower.objects.get(accounts__pk="V1").pk
+    asked = Action(account_id="V1", borrower_id=borrower_id, channel="call",
+                   purpose="collection", actor="t", planned_at=local(VISIT_DAY, 10))  # fmt: skip
+    move = lambda: authorize(asked, now=local(VISIT_DAY, 10))  # noqa: E731
+
+    result = _waits_for_the_account_first("V1", move, Borrower.objects.filter(pk=borrower_id))
+
+    assert not isinstance(result, Exception), result
+
+
+def _waits_for_the_account_first(account_id: str, move, obj):
+    """Hold `account_id`'s row, run `move` in another connection, check it waits for that row
+    while `obj` (a queryset of the one row it moves) is still free; release; `move`'s result."""
+    holding, ask_object, release = threading.Event(), threading.Event(), threading.Event()
     seen: dict = {}
 
     def hold_the_account():  # what a payment in progress holds
         try:
             seen["holder"] = _backend_pid()
             with transaction.atomic():
-                locked_account(visit.account_id)
+                locked_account(account_id)
                 holding.set()
-                ask_visit.wait(DEADLINE)
+                ask_object.wait(DEADLINE)
                 try:
                     with transaction.atomic():
-                        Visit.objects.select_for_update(nowait=True).get(pk=visit.pk)
-                    seen["visit_row"] = "free"
+                        obj.select_for_update(nowait=True).get()
+                    seen["object_row"] = "free"
                 except DatabaseError as e:
-                    seen["visit_row"] = f"locked by the move: {e}"
+                    seen["object_row"] = f"locked by the move: {e}"
                 release.wait(DEADLINE)
         finally:
             holding.set()
@@ -132,14 +172,13 @@ def test_a_visit_move_waits_for_the_account_before_it_locks_the_visit(field, sta
         )
         # Blocked by the account's holder, queued on a row of ledger_account.
         assert (blockers, relations) == ([seen["holder"]], ["ledger_account"])
-        ask_visit.set()
-        _poll("SELECT 1", [], until=lambda _: "visit_row" in seen, what="the holder's answer")
+        ask_object.set()
+        _poll("SELECT 1", [], until=lambda _: "object_row" in seen, what="the holder's answer")
     finally:
-        ask_visit.set()
+        ask_object.set()
         release.set()
         holder.join(DEADLINE)
         mover.join(DEADLINE)
 
-    assert seen["visit_row"] == "free"
-    assert not isinstance(seen["result"], Exception), seen["result"]
-    assert Visit.objects.get(pk=visit.pk).state == ends_in
+    assert seen["object_row"] == "free"
+    return seen["result"]

@@ -19,6 +19,7 @@ from doorstep.strategy.domain import run_nightly
 from doorstep.strategy.models import PlannedAction
 from doorstep.web.domain import ensure_demo_logins
 from doorstep.worklist.domain import ClaimRefused, claim, release
+from doorstep.worklist.models import Claim
 from tests.strategy.builder import Portfolio
 
 pytestmark = pytest.mark.usefixtures("today_is_a_working_day")
@@ -249,3 +250,50 @@ def test_a_rejected_call_reads_in_the_pages_language_and_its_message_stays_engli
     assert (refused.value.message, refused.value.code) == (
         "unknown outcome 'bogus'", "contact.outcome",
     )  # fmt: skip
+
+
+def test_claiming_a_task_someone_finished_is_refused_in_its_row(queue):
+    """A collector claims from a stale page a task another already finished (make loadtest
+    found a 500): the row comes back with the task's status and a disabled button."""
+    collector = _client("phone_collector")
+    task = PlannedAction.objects.get(account_id="C3", kind="call_task")
+    PlannedAction.objects.filter(pk=task.pk).update(status="done")
+    audited = AuditEntry.objects.count()
+
+    answer = collector.post(f"/console/calls/{task.pk}/claim", HTTP_HX_REQUEST="true")
+
+    row = answer.content.decode()
+    assert answer.status_code == 200
+    assert "this call task is done and can no longer be claimed" in row
+    assert '<button type="button" disabled>Closed</button>' in row
+    assert ">Claim<" not in row
+    assert not Claim.objects.filter(kind="call", item=str(task.pk)).exists()
+    assert AuditEntry.objects.count() == audited
+
+
+def test_claiming_a_cancelled_task_without_htmx_is_a_conflict(queue):
+    collector = _client("phone_collector")
+    task = PlannedAction.objects.get(account_id="C3", kind="call_task")
+    PlannedAction.objects.filter(pk=task.pk).update(status="cancelled")
+    audited = AuditEntry.objects.count()
+
+    answer = collector.post(f"/console/calls/{task.pk}/claim")
+
+    assert answer.status_code == 409
+    assert answer.content.decode() == "this call task is cancelled and can no longer be claimed"
+    assert not Claim.objects.filter(kind="call", item=str(task.pk)).exists()
+    assert AuditEntry.objects.count() == audited
+
+
+def test_a_closed_tasks_refusal_reads_in_the_pages_language(queue):
+    task = PlannedAction.objects.get(account_id="C3", kind="call_task")
+    PlannedAction.objects.filter(pk=task.pk).update(status="done")
+    collector = _client("phone_collector")
+    collector.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+
+    row = collector.post(f"/console/calls/{task.pk}/claim", HTTP_HX_REQUEST="true").content
+    answer = collector.post(f"/console/calls/{task.pk}/claim")
+
+    assert "该外呼任务已完成，不能再领取" in row.decode()
+    assert '<button type="button" disabled>已关闭</button>' in row.decode()
+    assert (answer.status_code, answer.content.decode()) == (409, "该外呼任务已完成，不能再领取")

@@ -36,7 +36,7 @@ from doorstep.ledger.domain import local_date, place_hold, post_waiver, release_
 from doorstep.ledger.enums import AccountStatus, EntryKind, HoldKind
 from doorstep.ledger.errors import LedgerError
 from doorstep.ledger.models import Account, LedgerEntry
-from doorstep.ledger.queries import account_position
+from doorstep.ledger.queries import account_position, locked_account
 from doorstep.money import yuan_display
 from doorstep.uploads import UploadRejected, sniff
 
@@ -58,6 +58,23 @@ class Document:
     content: bytes
 
 
+def _locked(arrangement_id: str, *, related=("account__borrower__region",)) -> Arrangement | None:
+    """The arrangement locked after its account (the lock order of docs/adr/0010: a payment
+    that settles holds the account and the audit head, then closes the arrangements)."""
+    account_id = (
+        Arrangement.objects.filter(pk=arrangement_id).values_list("account_id", flat=True).first()
+    )
+    if account_id is None:
+        return None
+    locked_account(account_id)
+    return (
+        Arrangement.objects.select_for_update(of=("self",))
+        .select_related(*related)
+        .filter(pk=arrangement_id)
+        .first()
+    )
+
+
 # --- the workflow's one move --------------------------------------------------------------
 
 
@@ -75,7 +92,7 @@ def transition(
     a Transition row; an audit entry `arrangement.<event>`. Raises InvalidTransition."""
     key = arrangement.pk if isinstance(arrangement, Arrangement) else arrangement
     with transaction.atomic():
-        locked = Arrangement.objects.select_for_update().filter(pk=key).first()
+        locked = _locked(key, related=())
         if locked is None:
             raise InvalidTransition(
                 gettext_noop("no arrangement %(id)s"),
@@ -272,12 +289,7 @@ def request_arrangement(
         )
     checked = [(doc, _sniffed(doc)) for doc in documents]
     with transaction.atomic():
-        account = (
-            Account.objects.select_for_update(of=("self",))
-            .select_related("borrower__region")
-            .filter(pk=account_id)
-            .first()
-        )
+        account = locked_account(account_id)
         if account is None or account.status == AccountStatus.SETTLED:
             raise ArrangementError(
                 gettext_noop("this account is not open"), code="arrangement.account"
@@ -381,7 +393,9 @@ def add_document(arrangement_id: str, doc: Document, *, by: str, at: datetime) -
     """Add a document to a request still waiting for a decision. Raises ArrangementError."""
     sniffed = _sniffed(doc)
     with transaction.atomic():
-        arrangement = Arrangement.objects.select_for_update().get(pk=arrangement_id)
+        arrangement = _locked(arrangement_id, related=())
+        if arrangement is None:
+            raise Arrangement.DoesNotExist(f"no arrangement {arrangement_id}")
         if arrangement.state not in PENDING_STATES:
             raise ArrangementError(
                 gettext_noop("documents are added while the request waits for a decision"),
@@ -402,12 +416,7 @@ def add_document(arrangement_id: str, doc: Document, *, by: str, at: datetime) -
 
 
 def _pending(arrangement_id: str) -> Arrangement:
-    arrangement = (
-        Arrangement.objects.select_for_update()
-        .select_related("account__borrower__region")
-        .filter(pk=arrangement_id)
-        .first()
-    )
+    arrangement = _locked(arrangement_id)
     if arrangement is None:
         raise InvalidTransition(
             gettext_noop("no arrangement %(id)s"),

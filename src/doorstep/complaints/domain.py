@@ -16,7 +16,8 @@ from doorstep.complaints.enums import HOLD_FOR, CaseKind, CaseState, Category, F
 from doorstep.complaints.errors import CaseError
 from doorstep.complaints.models import Attachment, Case
 from doorstep.ledger.domain import local_date, place_hold, release_hold
-from doorstep.ledger.models import Account, Hold
+from doorstep.ledger.models import Hold
+from doorstep.ledger.queries import locked_account
 from doorstep.uploads import UploadRejected, sniff
 
 
@@ -72,12 +73,7 @@ def file_case(
                 params={"name": name, "reason": exc},
             ) from exc
     with transaction.atomic():
-        account = (
-            Account.objects.select_for_update(of=("self",))
-            .select_related("borrower__region")
-            .filter(pk=account_id)
-            .first()
-        )
+        account = locked_account(account_id)
         if account is None:
             raise CaseError(
                 gettext_noop("no account %(account)s"),
@@ -156,8 +152,13 @@ def answer_case(case_id: str, *, by: str, at: datetime, finding: str, answer: st
             field="answer",
         )
     with transaction.atomic():
+        # The account first, then the case (docs/adr/0010); only the case's row, not the joined
+        # borrower, region and hold.
+        account_id = Case.objects.filter(pk=case_id).values_list("account_id", flat=True).first()
+        if account_id is not None:
+            locked_account(account_id)
         case = (
-            Case.objects.select_for_update()
+            Case.objects.select_for_update(of=("self",))
             .select_related("account__borrower__region", "hold")
             .filter(pk=case_id)
             .first()

@@ -26,6 +26,7 @@ from doorstep.compliance.models import Refusal
 from doorstep.compliance.queries import context_for
 from doorstep.contact.models import Permit
 from doorstep.ledger.models import Account, Borrower
+from doorstep.ledger.queries import locked_account
 from doorstep.timing import timed
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,11 @@ def authorize(
     now = now or timezone.now()
     pack = active_pack()
     with transaction.atomic():
-        account = _account(action.account_id)
+        # The account first (docs/adr/0010): the permit or refusal is the account's, and the
+        # audit head comes after it (a payment holds the account, then takes the head).
+        account = locked_account(action.account_id)
+        if account is None:
+            raise NoSuchAccount(f"no account {action.account_id}")
         Borrower.objects.select_for_update().filter(pk=account.borrower_id).first()
         verdict = evaluate(pack, action, context_for(action, account, now=now, visit=visit))
         fields = {

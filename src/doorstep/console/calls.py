@@ -15,7 +15,7 @@ from django.db.models import (
     When,
     prefetch_related_objects,
 )
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -24,11 +24,12 @@ from django.views.decorators.http import require_POST
 from doorstep.access import staff_permission
 from doorstep.contact.models import Contact
 from doorstep.ledger.enums import ContactOutcome
+from doorstep.strategy.calls import CLAIM_KIND, claim_call_task
 from doorstep.strategy.enums import ActionKind, ActionStatus
 from doorstep.strategy.models import PlannedAction
-from doorstep.worklist.domain import ClaimRefused, claim, holders, release
+from doorstep.worklist.domain import ClaimRefused, holders, release
 
-KIND = "call"
+KIND = CLAIM_KIND
 # Until a scoring model is active, risk is read from the bucket: the deeper, the riskier.
 RISK_BY_DPD = ((30, 3), (60, 5), (90, 7), (None, 9))  # (dpd up to, weight in tenths)
 
@@ -49,26 +50,36 @@ def call_queue(today):
         .values_list("as_of", flat=True)
         .first()
     )
+    return (
+        _annotated(
+            PlannedAction.objects.filter(
+                kind=ActionKind.CALL_TASK, status=ActionStatus.PLANNED, as_of=latest
+            ),
+            today,
+        ).order_by("-promise_today", F("priority").desc(nulls_last=True), "account_id")
+    ), latest
+
+
+def _annotated(actions, today):
+    """Call tasks with what a queue row shows: the run's DPD and overdue, whether a promise falls
+    due today, the priority."""
     promise_today = Contact.objects.filter(
-        account_id=OuterRef("account_id"), outcome=ContactOutcome.PROMISE_TO_PAY, ptp_date=today
+        account_id=OuterRef("account_id"),
+        outcome=ContactOutcome.PROMISE_TO_PAY,
+        ptp_date=today,
     )
     return (
-        PlannedAction.objects.filter(
-            kind=ActionKind.CALL_TASK, status=ActionStatus.PLANNED, as_of=latest
-        )
         # The run's decision for the account, joined (one per account and date) rather than
         # asked once per column and row: the priority reads both figures.
-        .annotate(
+        actions.annotate(
             decision=FilteredRelation(
                 "account__decisions", condition=Q(account__decisions__as_of=F("as_of"))
             ),
             dpd=F("decision__dpd"),
             overdue_cents=F("decision__overdue_cents"),
             promise_today=Exists(promise_today),
-        )
-        .annotate(priority=F("overdue_cents") * _risk_weight() / 10)
-        .order_by("-promise_today", F("priority").desc(nulls_last=True), "account_id")
-    ), latest
+        ).annotate(priority=F("overdue_cents") * _risk_weight() / 10)
+    )
 
 
 @staff_permission("contact.add_contact")
@@ -93,22 +104,24 @@ def queue(request):
 @require_POST
 def claim_item(request, action_id: int):
     action = get_object_or_404(PlannedAction, pk=action_id, kind=ActionKind.CALL_TASK)
-    by, now, error = request.user.get_username(), timezone.now(), ""
+    by, now, error, closed = request.user.get_username(), timezone.now(), "", False
     if request.POST.get("release"):
         release(KIND, str(action.pk), by=by, at=now)
     else:
         try:
-            claim(KIND, str(action.pk), by=by, at=now)
+            claim_call_task(action.pk, by=by, at=now)
         except ClaimRefused as exc:
-            error = exc.translated()
+            error, closed = exc.translated(), exc.code == "work.closed"
     holder = holders(KIND, [str(action.pk)], at=now).get(str(action.pk), "")
     if request.headers.get("HX-Request"):
         return render(
             request,
             "console/_call_row.html",
-            # 200 even when taken: htmx swaps only successful responses, and the row says why.
-            {"a": _annotated(action), "holder": holder, "me": by, "error": error},
+            # 200 even when refused: htmx swaps only successful responses, and the row says why.
+            {"a": _row(action), "holder": holder, "me": by, "error": error, "closed": closed},
         )
+    if closed:
+        return HttpResponse(error, status=409, content_type="text/plain; charset=utf-8")
     if error:
         return HttpResponseBadRequest(error)
     if holder == by:
@@ -116,10 +129,14 @@ def claim_item(request, action_id: int):
     return redirect("console-calls")
 
 
-def _annotated(action: PlannedAction) -> PlannedAction:
-    """The row as the queue shows it (same annotations), for the htmx swap after a claim."""
-    items, _ = call_queue(timezone.localdate())
-    return items.filter(pk=action.pk).select_related("account__borrower__region").first() or action
+def _row(action: PlannedAction) -> PlannedAction:
+    """The row as the queue shows it (same annotations), for the htmx swap after a claim; also
+    for a task no longer in the queue (done or cancelled since the page was drawn)."""
+    return (
+        _annotated(PlannedAction.objects.filter(pk=action.pk), timezone.localdate())
+        .select_related("account__borrower__region")
+        .get()
+    )
 
 
 urlpatterns = [

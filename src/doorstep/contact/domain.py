@@ -21,6 +21,7 @@ from doorstep.contact.errors import ContactRejected
 from doorstep.contact.models import Contact, OutboundMessage, Permit, Template, TemplateStatus
 from doorstep.ledger.enums import ContactChannel, ContactOutcome
 from doorstep.ledger.models import Account
+from doorstep.ledger.queries import locked_account
 
 MESSAGE_CHANNELS = (ContactChannel.SMS, ContactChannel.EMAIL, ContactChannel.APP)
 log = logging.getLogger(__name__)
@@ -75,15 +76,11 @@ def record_contact(
             gettext_noop("direction is outbound or inbound"), code="contact.direction"
         )
     with transaction.atomic():
+        # The account before the permit (docs/adr/0010); the refusals keep their order.
+        account = locked_account(account_id)
         permit = None
         if direction == "outbound":
             permit = _usable_permit(permit_id, account_id, channel, at, third_party_id)
-        account = (
-            Account.objects.select_for_update(of=("self",))
-            .select_related("borrower__region")
-            .filter(pk=account_id)
-            .first()
-        )
         if account is None:
             raise ContactRejected(
                 gettext_noop("no account %(account)s"), code="contact.no_account",
@@ -399,7 +396,7 @@ def send_queued(
 def _send_one(message_id: str, chosen: dict, now: datetime) -> str | None:
     with transaction.atomic():
         message = (
-            OutboundMessage.objects.select_for_update()
+            OutboundMessage.objects.select_for_update(of=("self",))
             .select_related("permit", "account__borrower")
             .filter(pk=message_id, status=MessageStatus.QUEUED)
             .first()
@@ -475,7 +472,7 @@ def record_receipt(provider_id: str, *, delivered: bool, at: datetime, by: str =
     new = MessageStatus.DELIVERED if delivered else MessageStatus.UNDELIVERED
     with transaction.atomic():
         message = (
-            OutboundMessage.objects.select_for_update()
+            OutboundMessage.objects.select_for_update(of=("self",))
             .select_related("account")
             .filter(provider_id=provider_id)
             .exclude(provider_id="")
@@ -534,7 +531,7 @@ def resend_stuck(*, older_than: timedelta, now: datetime, backends=None) -> dict
 def _resend_one(message_id: str, chosen: dict, *, now: datetime, older_than: timedelta):
     with transaction.atomic():
         message = (
-            OutboundMessage.objects.select_for_update()
+            OutboundMessage.objects.select_for_update(of=("self",))
             .select_related("permit", "account__borrower")
             .filter(pk=message_id, status=MessageStatus.SENDING)
             .first()

@@ -22,7 +22,7 @@ from doorstep.ledger.errors import (
     WaiverRejected,
 )
 from doorstep.ledger.models import Account, Hold, IdempotencyRecord, LedgerEntry
-from doorstep.ledger.queries import days_before_as_of_sql
+from doorstep.ledger.queries import days_before_as_of_sql, locked_account
 from doorstep.money import yuan
 
 
@@ -72,12 +72,7 @@ def post_payment(
         reference=reference,
     )
     with transaction.atomic():
-        account = (
-            Account.objects.select_for_update(of=("self",))
-            .select_related("borrower__region")
-            .filter(pk=account_id)
-            .first()
-        )
+        account = locked_account(account_id)
         if account is None:
             raise PaymentRejected(f"account {account_id} does not exist", code="payment.no_account")
         if idempotency_key:
@@ -160,7 +155,7 @@ def reverse_entry(
     at = at or timezone.now()
     with transaction.atomic():
         original = LedgerEntry.objects.select_related("account").get(pk=entry_id)
-        account = Account.objects.select_for_update().get(pk=original.account_id)
+        account = locked_account(original.account_id)
         if original.reverses_id is not None:
             raise PaymentRejected("a reversal cannot itself be reversed", code="entry.reversal")
         if LedgerEntry.objects.filter(reverses=original).exists():
@@ -493,7 +488,7 @@ def place_hold(
     if until is not None and until < since:
         raise HoldRejected("until is before since", code="hold.dates")
     with transaction.atomic():
-        account = Account.objects.select_for_update().filter(pk=account_id).first()
+        account = locked_account(account_id)
         if account is None:
             raise HoldRejected(f"no account {account_id}", code="hold.no_account")
         if Hold.objects.filter(account=account, kind=kind, since=since).exists():
@@ -512,6 +507,9 @@ def release_hold(hold: Hold, *, until: date, by: str, reason: str) -> Hold:
     """Close an open hold: it stays open through `until` and not after. Side effects: the hold's
     `until`; an audit entry (hold.released). Releasing a closed hold is refused (HoldRejected)."""
     with transaction.atomic():
+        # The account first (docs/adr/0010): a payment holds it and the audit head, then may
+        # release the account's holds (an arrangement completed).
+        locked_account(hold.account_id)
         hold = Hold.objects.select_for_update().get(pk=hold.pk)
         if hold.until is not None and hold.until <= until:
             raise HoldRejected("this hold is already closed", code="hold.closed")
@@ -547,12 +545,7 @@ def post_waiver(
     waiver entry (a credit, allocated like money received); the account settled when nothing is
     left; an audit entry (waiver.posted). Raises WaiverRejected."""
     with transaction.atomic():
-        account = (
-            Account.objects.select_for_update(of=("self",))
-            .select_related("borrower__region")
-            .filter(pk=account_id)
-            .first()
-        )
+        account = locked_account(account_id)
         if account is None or account.status == AccountStatus.SETTLED:
             raise WaiverRejected(f"account {account_id} is not open", code="waiver.account")
         if amount_cents <= 0:

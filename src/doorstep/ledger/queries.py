@@ -29,6 +29,44 @@ from doorstep.ledger.engine.positions import (
 from doorstep.ledger.models import Account, LedgerEntry
 
 
+def locked_account(account_id: str) -> Account | None:
+    """The account, its row locked until the caller's transaction ends (None: no such account;
+    the caller refuses in its own terms). The one way an account write locks its account: first,
+    before the object's own row and the audit trail's head (docs/adr/0010).
+
+    The borrower and region come joined (most writes read the local date), and only the
+    account's row is locked (`of=("self",)`): a plain FOR UPDATE over the join locked the
+    borrower's and the region's rows too, so every write in a region queued on the region's row
+    and deadlocked with the audit trail's head under load.
+    """
+    return (
+        Account.objects.select_for_update(of=("self",))
+        .select_related("borrower__region")
+        .filter(pk=account_id)
+        .first()
+    )
+
+
+LOCK_SLICE = 5_000
+
+
+def lock_accounts(account_ids) -> None:
+    """Lock many accounts' rows (only theirs) in one statement, in id order, for a batch that
+    writes to each of them and to the audit trail (docs/adr/0010): locked in one order, two
+    batches never cross, and the batch takes the audit head only after every account it needs.
+    """
+    ids = sorted(set(account_ids))
+    # In slices (a night can propose more accounts than SQLite takes parameters); ascending
+    # slices keep the one order.
+    for start in range(0, len(ids), LOCK_SLICE):
+        list(
+            Account.objects.select_for_update(of=("self",))
+            .filter(pk__in=ids[start : start + LOCK_SLICE])
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+
+
 def account_position(account: Account, as_of: date) -> Position:
     schedule = [
         ScheduledInstalment(i.seq, i.due_date, i.principal_cents, i.interest_cents, i.fee_cents)

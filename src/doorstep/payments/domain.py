@@ -14,7 +14,7 @@ from doorstep.audit.domain import record
 from doorstep.errors import UserError
 from doorstep.ledger.enums import AccountStatus, EntrySource
 from doorstep.ledger.errors import LedgerError
-from doorstep.ledger.models import Account
+from doorstep.ledger.queries import locked_account
 from doorstep.money import yuan_display
 from doorstep.payments.enums import IntentState, Purpose
 from doorstep.payments.gateways import Callback, gateway
@@ -38,7 +38,7 @@ def start_payment(
             params={"purpose": purpose},
         )
     with transaction.atomic():
-        account = Account.objects.select_for_update().filter(pk=account_id).first()
+        account = locked_account(account_id)
         if account is None or account.status == AccountStatus.SETTLED:
             raise PaymentError(gettext_noop("this account has nothing to pay"), code="pay.account")
         if not 0 < amount_cents <= account.balance_cents:
@@ -74,6 +74,14 @@ def apply_callback(body: bytes, signature: str, *, at: datetime) -> PaymentInten
     GatewayError on a bad signature, PaymentError on an unknown intent."""
     found: Callback = gateway().parse_callback(body, signature)
     with transaction.atomic():
+        # The account before the intent (docs/adr/0010): posting the payment locks it anyway.
+        owner = (
+            PaymentIntent.objects.filter(pk=found.intent_id)
+            .values_list("account_id", flat=True)
+            .first()
+        )
+        if owner is not None:
+            locked_account(owner)
         intent = PaymentIntent.objects.select_for_update().filter(pk=found.intent_id).first()
         if intent is None:
             raise PaymentError(

@@ -11,7 +11,7 @@ from doorstep.audit.domain import record
 from doorstep.errors import UserError
 from doorstep.ledger.domain import local_date
 from doorstep.ledger.enums import AccountStatus
-from doorstep.ledger.models import Account
+from doorstep.ledger.queries import locked_account
 from doorstep.placements.models import Agency, Contract, Member, Placement
 
 
@@ -35,12 +35,7 @@ def place_account(account_id: str, *, agency: str, by: str, at: datetime) -> Pla
     """Hand an account to an agency whose contract covers the borrower's region today. Side
     effects: the Placement; an audit entry (placement.placed). Raises PlacementRefused."""
     with transaction.atomic():
-        account = (
-            Account.objects.select_for_update(of=("self",))
-            .select_related("borrower__region")
-            .filter(pk=account_id)
-            .first()
-        )
+        account = locked_account(account_id)
         if account is None or account.status == AccountStatus.SETTLED:
             raise PlacementRefused(
                 gettext_noop("the account is not open"), code="placement.account"
@@ -85,8 +80,9 @@ def place_account(account_id: str, *, agency: str, by: str, at: datetime) -> Pla
 def end_placement(account_id: str, *, by: str, at: datetime, reason: str) -> Placement | None:
     """Recall or close the account's open placement: it ends today. Returns it (None: none)."""
     with transaction.atomic():
+        locked_account(account_id)
         placement = (
-            Placement.objects.select_for_update()
+            Placement.objects.select_for_update(of=("self",))
             .select_related("account__borrower__region")
             .filter(account_id=account_id, until__isnull=True)
             .first()

@@ -6,15 +6,58 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from doorstep.compliance.domain import authorize
 from doorstep.compliance.engine.checks import Action
 from doorstep.compliance.models import Refusal
 from doorstep.contact.domain import record_contact
 from doorstep.ledger.models import Account
+from doorstep.ledger.queries import locked_account
 from doorstep.strategy.domain import reevaluate_account
 from doorstep.strategy.enums import ActionKind, ActionStatus
 from doorstep.strategy.models import Decision, PlannedAction
+from doorstep.worklist.domain import ClaimRefused, claim
+from doorstep.worklist.models import Claim
+
+CLAIM_KIND = "call"  # the worklist kind of a call task (console.calls shows the claims)
+
+
+# Why a call task can no longer be claimed, by its status: one sentence each, so that each reads
+# naturally in the catalogue.
+CLOSED = {
+    ActionStatus.DONE: gettext_noop("this call task is done and can no longer be claimed"),
+    ActionStatus.CANCELLED: gettext_noop(
+        "this call task is cancelled and can no longer be claimed"
+    ),
+    ActionStatus.REFUSED: gettext_noop(
+        "the compliance guard refused this call task; it can no longer be claimed"
+    ),
+}
+
+
+def task_closed(status: str) -> ClaimRefused:
+    """The refusal of a claim on a call task that is no longer planned (`status`: done,
+    cancelled, refused)."""
+    template = CLOSED.get(
+        status, gettext_noop("this call task is %(status)s and can no longer be claimed")
+    )
+    return ClaimRefused(template, code="work.closed", params={"status": status})
+
+
+def claim_call_task(action_id: int, *, by: str, at: datetime) -> Claim:
+    """Take a call task from the queue before calling. Side effects: the Claim; an audit entry
+    (work.claimed). Raises ClaimRefused: someone else holds it, or the task is no longer planned
+    (another collector's call finished it, a change of stage cancelled it) — the queue page was
+    older than the task. The account is locked first (docs/adr/0010) and the status read under
+    that lock: recording a call and re-evaluating the account close its tasks holding it."""
+    with transaction.atomic():
+        task = PlannedAction.objects.get(pk=action_id, kind=ActionKind.CALL_TASK)
+        locked_account(task.account_id)
+        task.refresh_from_db(fields=["status"])
+        if task.status != ActionStatus.PLANNED:
+            raise task_closed(task.status)
+        return claim(CLAIM_KIND, str(task.pk), by=by, at=at)
 
 
 @dataclass(frozen=True)
@@ -39,11 +82,9 @@ def record_call(
         # The account is locked before the guard writes its permit (and takes the audit trail's
         # head): a payment locks the account and then the head, and the other order deadlocked
         # with it when a collector recorded a call on an account its borrower was paying.
-        account = (
-            Account.objects.select_for_update(of=("self",))
-            .select_related("borrower")
-            .get(pk=account_id)
-        )
+        account = locked_account(account_id)
+        if account is None:
+            raise Account.DoesNotExist(f"no account {account_id}")
         verdict = authorize(
             Action(
                 account_id=account.pk,

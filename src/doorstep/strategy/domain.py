@@ -37,6 +37,7 @@ from doorstep.contact.domain import record_contact
 from doorstep.ledger.domain import PostedPayment, local_date, place_hold, post_payment
 from doorstep.ledger.enums import AccountStatus
 from doorstep.ledger.models import Account
+from doorstep.ledger.queries import locked_account
 from doorstep.placements.domain import SETTLED, end_placement, end_settled_placements
 from doorstep.scoring.domain import active_model, scores_table
 from doorstep.scoring.engine.features import INPUTS as SCORE_INPUTS
@@ -699,11 +700,10 @@ def reevaluate_account(account: Account | str, *, at: datetime, by: str) -> Deci
     version = active_version()
     strategy = compiled(version)
     with transaction.atomic():
-        account = (
-            Account.objects.select_for_update(of=("self",))
-            .select_related("borrower__region")
-            .get(pk=account.pk if isinstance(account, Account) else account)
-        )
+        account_id = account.pk if isinstance(account, Account) else account
+        account = locked_account(account_id)
+        if account is None:
+            raise Account.DoesNotExist(f"no account {account_id}")
         as_of = local_date(account, at)
         row = queries.account_features_row(account, as_of, strategy)
         decision = decide(strategy, row)

@@ -24,7 +24,7 @@ from doorstep.contact.domain import drain_outbox, queue_message
 from doorstep.contact.errors import ContactRejected
 from doorstep.ledger.domain import local_date
 from doorstep.ledger.enums import AccountStatus
-from doorstep.ledger.queries import account_position
+from doorstep.ledger.queries import account_position, locked_account
 from doorstep.money import yuan
 from doorstep.strategy.enums import DECISION_NOTICES, ActionKind, ActionStatus, Stage
 from doorstep.strategy.models import Decision, PlannedAction
@@ -165,6 +165,11 @@ def send_planned_messages(day: date, *, by: str, now: datetime, drain: bool = Tr
 
 def _send_one(action_id: int, *, by: str, now: datetime) -> str:
     with transaction.atomic():
+        # The account before the task (docs/adr/0010): a payment holds the account and the
+        # audit head, then cancels the account's tasks on a change of stage.
+        locked_account(
+            PlannedAction.objects.filter(pk=action_id).values_list("account_id", flat=True).get()
+        )
         action = (
             PlannedAction.objects.select_for_update(of=("self",))
             .select_related("account__borrower__region")

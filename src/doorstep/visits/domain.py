@@ -1,10 +1,10 @@
 """Write operations of the visit workflow (DOMAIN §5): propose, review, plan a day and send the
 notices, take the borrower's answer, dispatch, check in, record the outcome, follow up, cancel.
 
-Every move goes through `transition` (the table in enums.py): visit row locked, fields written,
-a VisitTransition row and an audit entry, in one transaction. The two contact steps — the notice
-message and the visit itself — each need the compliance guard's permit; the guard is given the
-visit's facts read here with the row locked.
+Every move goes through `transition` (the table in enums.py): the account's row locked, then the
+visit's (docs/adr/0010), fields written, a VisitTransition row and an audit entry, in one
+transaction. The two contact steps — the notice message and the visit itself — each need the
+compliance guard's permit; the guard is given the visit's facts read here with the row locked.
 """
 
 import hashlib
@@ -32,7 +32,7 @@ from doorstep.ledger.domain import local_date, place_hold
 from doorstep.ledger.engine.positions import Position
 from doorstep.ledger.enums import HoldKind
 from doorstep.ledger.models import Hold, Region
-from doorstep.ledger.queries import account_position
+from doorstep.ledger.queries import account_position, lock_accounts, locked_account
 from doorstep.money import yuan
 from doorstep.uploads import UploadRejected, sniff
 from doorstep.visits.engine import routing
@@ -114,6 +114,29 @@ def _require_window(window: tuple[time, time]) -> None:
         )
 
 
+def _locked_visit(visit_id: str, *, account_id: str | None = None) -> Visit | None:
+    """The visit, locked after its account (docs/adr/0010: account, then the visit, then the
+    audit trail's head), with its account (borrower and region joined) attached. Every visit
+    move takes its locks through here: a move that locked the visit first and reached the
+    account later (a contact, a hold, a re-evaluation) crossed a payment, which holds the
+    account while it cancels the account's visits. `account_id` saves a look-up when the
+    caller knows it. None: no such visit (of that account)."""
+    if account_id is None:
+        account_id = Visit.objects.filter(pk=visit_id).values_list("account_id", flat=True).first()
+        if account_id is None:
+            return None
+    account = locked_account(account_id)
+    visit = (
+        Visit.objects.select_for_update(of=("self",))
+        .select_related("team")
+        .filter(pk=visit_id, account_id=account_id)
+        .first()
+    )
+    if visit is not None and account is not None:
+        visit.account = account
+    return visit
+
+
 def transition(
     visit: Visit | str,
     event: str,
@@ -128,8 +151,9 @@ def transition(
     visit's state and `fields`; a VisitTransition row; an audit entry `visit.<event>`. Raises
     InvalidTransition (nothing written)."""
     visit_id = visit.pk if isinstance(visit, Visit) else visit
+    account_id = visit.account_id if isinstance(visit, Visit) else None
     with transaction.atomic():
-        locked = Visit.objects.select_for_update(of=("self",)).filter(pk=visit_id).first()
+        locked = _locked_visit(visit_id, account_id=account_id)
         if locked is None:
             raise InvalidTransition(
                 gettext_noop("no visit %(id)s"), code="visit.not_found", params={"id": visit_id}
@@ -158,6 +182,15 @@ def transition(
             data={"from": before, "to": to, "reason": reason, **(data or {})},
         )
         return locked
+
+
+def _required(visit_id: str) -> Visit:
+    """`_locked_visit` for a move that names an existing visit (Visit.DoesNotExist otherwise, as
+    the views expect)."""
+    visit = _locked_visit(visit_id)
+    if visit is None:
+        raise Visit.DoesNotExist(f"no visit {visit_id}")
+    return visit
 
 
 # --- proposal and review ------------------------------------------------------------------
@@ -219,6 +252,10 @@ def propose_visits(
             for account_id, p in wanted.items()
             if account_id not in busy
         ]
+        # The accounts first (docs/adr/0010): the audit entries below take the trail's head, the
+        # auto-approvals lock each account again, and on PostgreSQL the new rows' foreign keys
+        # share-lock their accounts at commit; a payment holding one of them waits for the head.
+        lock_accounts(v.account_id for v in visits)
         insert_objects(visits)
         insert_objects(
             [
@@ -460,6 +497,8 @@ def plan_notices(region_code: str, day: date, *, by: str, at: datetime) -> DayPl
     for left in plan.unassigned:
         carried[left.stop_id] = f"not planned on {day}: {left.reason}"
     with transaction.atomic():
+        owners = {v.pk: v.account_id for v in visits}
+        lock_accounts(owners[visit_id] for visit_id in carried)
         for visit_id, reason in carried.items():
             Visit.objects.filter(pk=visit_id).update(carried_reason=reason[:200], updated_at=at)
         record(
@@ -537,11 +576,7 @@ def send_notice(
     VisitNotAllowed when every channel is refused (each refusal recorded), InvalidTransition."""
     _require_window(window)
     with transaction.atomic():
-        visit = (
-            Visit.objects.select_for_update(of=("self",))
-            .select_related("account__borrower__region")
-            .get(pk=visit_id)
-        )
+        visit = _required(visit_id)
         _require_move(visit.state, VisitEvent.SEND_NOTICE)
         lead = _cfg("notice_days")
         today = local_date(visit.account, at)
@@ -782,11 +817,7 @@ def check_in(visit_id: str, *, agent: FieldAgent, at: datetime, lat=None, lon=No
     a transition (check_in) with the time and optional location. Raises VisitNotAllowed (the
     refusal recorded, the visit unchanged) or InvalidTransition."""
     with transaction.atomic():
-        visit = (
-            Visit.objects.select_for_update(of=("self",))
-            .select_related("account__borrower__region", "team")
-            .get(pk=visit_id)
-        )
+        visit = _required(visit_id)
         _require_move(visit.state, VisitEvent.CHECK_IN)
         _require_team_member(visit, agent, gettext_lazy("checks in"))
         result = authorize(
@@ -853,9 +884,7 @@ def record_outcome(
     if promise and ptp_amount_cents <= 0:
         raise VisitError(gettext_noop("the promised amount must be positive"), code="visit.promise")
     with transaction.atomic():
-        visit = (
-            Visit.objects.select_for_update(of=("self",)).select_related("team").get(pk=visit_id)
-        )
+        visit = _required(visit_id)
         _require_team_member(visit, agent, gettext_lazy("records the outcome"))
         _require_move(visit.state, VisitEvent.COMPLETE)
         record_contact(
@@ -905,9 +934,7 @@ def add_evidence(
             exc.template, code=exc.code.replace("upload.", "evidence."), params=exc.params
         ) from exc
     with transaction.atomic():
-        visit = (
-            Visit.objects.select_for_update(of=("self",)).select_related("team").get(pk=visit_id)
-        )
+        visit = _required(visit_id)
         if visit.state not in (
             VisitState.IN_PROGRESS,
             VisitState.COMPLETED,

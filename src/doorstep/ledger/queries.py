@@ -37,10 +37,13 @@ def locked_account(account_id: str) -> Account | None:
     The borrower and region come joined (most writes read the local date), and only the
     account's row is locked (`of=("self",)`): a plain FOR UPDATE over the join locked the
     borrower's and the region's rows too, so every write in a region queued on the region's row
-    and deadlocked with the audit trail's head under load.
+    and deadlocked with the audit trail's head under load. The lock is PostgreSQL's FOR NO KEY
+    UPDATE (`no_key`): exclusive between account writes, yet it lets a transaction that inserts
+    rows naming the account (a contact, a planned action) check that foreign key, which takes FOR
+    KEY SHARE, without queueing behind the writer while holding the audit head.
     """
     return (
-        Account.objects.select_for_update(of=("self",))
+        Account.objects.select_for_update(of=("self",), no_key=True)
         .select_related("borrower__region")
         .filter(pk=account_id)
         .first()
@@ -60,7 +63,7 @@ def lock_accounts(account_ids) -> None:
     # slices keep the one order.
     for start in range(0, len(ids), LOCK_SLICE):
         list(
-            Account.objects.select_for_update(of=("self",))
+            Account.objects.select_for_update(of=("self",), no_key=True)
             .filter(pk__in=ids[start : start + LOCK_SLICE])
             .order_by("pk")
             .values_list("pk", flat=True)

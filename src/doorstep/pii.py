@@ -64,15 +64,25 @@ class PiiCipher:
         return hmac.new(self._hash_key, normalise(value).encode(), hashlib.sha256).hexdigest()
 
     def batch(self, values: list[str]) -> tuple[list[str], list[str]]:
-        """Encrypt and hash many values at once (one AESGCM object: the import's hot path)."""
-        aes = AESGCM(self._enc_key)
-        hash_key = self._hash_key
+        """Encrypt and hash many values at once: the import's hot path. The same tokens and hashes
+        as encrypt() and lookup_hash() one by one, with one AESGCM object, one keyed HMAC copied
+        per value, and the batch's random nonces read from the OS in one call (12 bytes a value,
+        each value its own slice: as random, and as unlikely to repeat, as one read per value).
+
+        Copying the keyed HMAC skips the key schedule that every hmac.new or hmac.digest call
+        redoes: with OpenSSL 3.0 that set-up is most of an HMAC of a short value (3.5 µs a value
+        for either, 2.4 µs copied)."""
+        encrypt = AESGCM(self._enc_key).encrypt
+        keyed = hmac.new(self._hash_key, digestmod=hashlib.sha256)
+        nonces = os.urandom(12 * len(values))
+        encode = base64.urlsafe_b64encode
         tokens, hashes = [], []
-        for value in values:
-            nonce = os.urandom(12)
-            sealed = nonce + aes.encrypt(nonce, value.encode(), None)
-            tokens.append(_PREFIX + base64.urlsafe_b64encode(sealed).decode())
-            hashes.append(hmac.new(hash_key, normalise(value).encode(), hashlib.sha256).hexdigest())
+        for start, value in zip(range(0, len(nonces), 12), values, strict=True):
+            nonce = nonces[start : start + 12]
+            tokens.append(_PREFIX + encode(nonce + encrypt(nonce, value.encode(), None)).decode())
+            mac = keyed.copy()
+            mac.update(normalise(value).encode())
+            hashes.append(mac.hexdigest())
         return tokens, hashes
 
 

@@ -17,13 +17,14 @@ from typing import TypeVar
 
 import psycopg
 from django.conf import settings
+from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
 
 
 def on_postgres() -> bool:
-    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    return connection.vendor == "postgresql"  # the engine is doorstep.postgres, not Django's
 
 
 def url_of(settings_dict: dict) -> str:

@@ -495,6 +495,62 @@ def test_clean_first_load_skips_the_stage_and_writes_the_same_rows(portfolio_dir
     assert check_ledger() == (4, [])
 
 
+def test_a_portfolio_of_many_rows_is_written_whole_and_in_file_order_on_both_paths(
+    tmp_path, monkeypatch
+):
+    """More rows than one multi-row INSERT holds (STAGE_ROWS) in every file, so the full
+    statements and the remainder are both used; payments carry five values that every row
+    shares (kind, source, recorded_by, recorded_at, note), contacts one."""
+    from datetime import UTC, datetime
+
+    from django.db import transaction
+
+    from doorstep.intake.importer import STAGE_ROWS, _Writer
+    from doorstep.synth import generate_portfolio
+
+    directory = tmp_path / "portfolio"
+    counts = generate_portfolio(directory, accounts=150, seed=5, as_of=date(2026, 10, 31))
+    assert min(counts.instalments, counts.payments, counts.contacts) > STAGE_ROWS
+    assert counts.payments % STAGE_ROWS
+    assert counts.contacts % STAGE_ROWS
+    at = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+    class Undo(Exception):
+        pass
+
+    def staged_import_rolled_back() -> dict:
+        with transaction.atomic():
+            import_portfolio(directory, at=at, by="nightly import")
+            raise Undo(snapshot())
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_Writer, "direct", lambda self, *args, **kwargs: None)
+        with pytest.raises(Undo) as undone:
+            staged_import_rolled_back()
+    staged = undone.value.args[0]
+    staged.pop("ledger_borrower")  # encrypted with a fresh nonce each time
+
+    result = import_portfolio(directory, at=at, by="nightly import")
+
+    direct = snapshot()
+    direct.pop("ledger_borrower")
+    assert direct == staged
+    assert result.rows_written == {
+        "regions": counts.regions, "borrowers": counts.borrowers, "accounts": counts.accounts,
+        "instalments": counts.instalments, "payments": counts.payments,
+        "contacts": counts.contacts, "holds": counts.holds,
+    }  # fmt: skip
+    payments = pacsv.read_csv(directory / "payments.csv").column("payment_id").to_pylist()
+    entries = LedgerEntry.objects.order_by("id")
+    assert list(entries.values_list("reference", flat=True)) == payments
+    assert set(entries.values_list("kind", "source", "recorded_by", "recorded_at", "note")) == {
+        ("payment", "import", "nightly import", at, "")
+    }
+    assert set(Contact.objects.values_list("source", flat=True)) == {"import"}
+    assert Borrower.objects.count() == counts.borrowers
+    assert check_ledger() == (counts.accounts, [])
+
+
 def _email_column(directory: Path, keep: int) -> None:
     """Rewrite borrowers.csv with only its first `keep` columns (dropping email when it is last)."""
     path = directory / "borrowers.csv"

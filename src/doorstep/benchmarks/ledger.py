@@ -210,6 +210,11 @@ def _worker(directory: Path) -> dict:
         "rows_imported": result.total_read,
         "import_seconds": round(result.seconds, 2),
         "import_rows_per_second": round(result.total_read / result.seconds),
+        # Where the import's time goes: each file from its first batch read to its last written,
+        # and the whole-import checks and projection after the last file.
+        "import_seconds_by_file": {
+            name: round(seconds, 2) for name, seconds in result.seconds_by_file.items()
+        },
         "positions_seconds": round(positions_seconds, 3),
         "positions_accounts_per_second": round(counted / positions_seconds),
         "positions_seconds_after_vacuum": vacuumed_seconds,

@@ -58,6 +58,8 @@ REQUIRED = ("regions", "borrowers", "accounts", "instalments")
 # Rows per multi-row INSERT when staging on SQLite (13 columns at most: under the 32,766
 # parameters SQLite allows a statement).
 STAGE_ROWS = 100
+# What insert_rows takes as a column of values (anything else is one value for every row).
+_COLUMN_TYPES = (pa.Array, pa.ChunkedArray, list)
 
 
 class ImportRejected(Exception):
@@ -451,14 +453,21 @@ class _Writer:
         for each type."""
         table = f"stage_{name}"
         self.sql(f"TRUNCATE {table}" if self.pg else f"DELETE FROM {table}")
-        self.insert_rows(
-            table, ["line", *(c for c, _ in STAGES[name])], [pa.array(lines, pa.int64()), *columns]
-        )
+        self.insert_rows(table, ["line", *(c for c, _ in STAGES[name])], [lines, *columns])
 
     def insert_rows(self, table: str, names: list[str], columns: list) -> None:
-        """Append rows given as columns (Arrow arrays or lists) to `table`, in bulk."""
-        arrays = [c if isinstance(c, pa.Array | pa.ChunkedArray) else pa.array(c) for c in columns]
+        """Append rows given as columns to `table`, in bulk. A column is an Arrow array, a list, or
+        one value (str, int, None) that every row takes."""
+        fixed = [i for i, c in enumerate(columns) if not isinstance(c, _COLUMN_TYPES)]
+        varying = [i for i in range(len(columns)) if i not in fixed]
+        count = len(columns[varying[0]])
         if self.pg:
+            arrays = [
+                c if isinstance(c, pa.Array | pa.ChunkedArray)
+                else pa.array(c) if isinstance(c, list)
+                else pa.repeat(c, count)
+                for c in columns
+            ]  # fmt: skip
             buffer = io.BytesIO()
             pacsv.write_csv(
                 pa.table(arrays, names=names),
@@ -469,24 +478,38 @@ class _Writer:
                 f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT csv)"
             ) as copy:
                 copy.write(buffer.getbuffer())
-        else:
-            row = f"({', '.join(['%s'] * len(names))})"
-            rows = list(zip(*(reading.python_values(a) for a in arrays), strict=True))
-            # Many rows per INSERT: the per-statement cost of executemany (reset, step) is paid
-            # once per STAGE_ROWS rows instead of once a row.
-            whole = len(rows) - len(rows) % STAGE_ROWS
-            if whole:
-                values = ", ".join([row] * STAGE_ROWS)
+            return
+        # One 2-D array of Python objects, row by row: each statement's parameters are then a
+        # reshape of it (STAGE_ROWS rows, flattened) rather than tuples chained in Python.
+        grid = np.empty((count, len(varying)), dtype=object)
+        for index, i in enumerate(varying):
+            column = columns[i]
+            grid[:, index] = column if isinstance(column, list) else reading.object_values(column)
+        # A value every row takes is bound once per statement (numbered ?1, ?2 … first) and named
+        # by number in each row: binding costs per value, and a payment row has five such.
+        constants = [columns[i] for i in fixed]
+
+        def insert(rows: int) -> str:
+            numbers = itertools.count(len(fixed) + 1)
+            placeholders = []
+            for _ in range(rows):
+                row = [f"?{fixed.index(i) + 1}" if i in fixed else "" for i in range(len(names))]
+                for i in varying:
+                    row[i] = f"?{next(numbers)}"
+                placeholders.append(f"({', '.join(row)})")
+            return f"INSERT INTO {table} ({', '.join(names)}) VALUES {', '.join(placeholders)}"
+
+        # Many rows per INSERT: the per-statement cost of executemany (reset, step) is paid
+        # once per STAGE_ROWS rows instead of once a row.
+        whole = count - count % STAGE_ROWS
+        for rows, values in (
+            (STAGE_ROWS, grid[:whole].reshape(whole // STAGE_ROWS, STAGE_ROWS * len(varying))),
+            (1, grid[whole:]),
+        ):
+            if len(values):
+                params = values.tolist()
                 self.cursor.executemany(
-                    f"INSERT INTO {table} ({', '.join(names)}) VALUES {values}",
-                    [
-                        tuple(itertools.chain.from_iterable(rows[i : i + STAGE_ROWS]))
-                        for i in range(0, whole, STAGE_ROWS)
-                    ],
-                )
-            if whole < len(rows):
-                self.cursor.executemany(
-                    f"INSERT INTO {table} ({', '.join(names)}) VALUES {row}", rows[whole:]
+                    insert(rows), [constants + p for p in params] if constants else params
                 )
 
     def direct(
@@ -498,7 +521,7 @@ class _Writer:
         rising: bool,
         clean: bool,
         references: pa.Array,
-        insert: dict[str, pa.Array | list],
+        insert: dict[str, pa.Array | list | str],
     ) -> int | None:
         """The first-load path for a clean batch: rows go straight into `table`, not through a
         stage. Returns the rows written, or None (nothing done) when the batch needs the staged
@@ -996,7 +1019,6 @@ class _Writer:
     def write_payments(self, label, batch) -> int:
         v = batch.values
         effective = reading.local_dates(v["paid_at"], self._zones(v["account_id"]), self.home_zone)
-        n = len(batch)
         occurred = self.instant(v["paid_at"])
         written = self.direct(
             "ledger_ledgerentry", ["reference"], [v["payment_id"]],
@@ -1007,10 +1029,10 @@ class _Writer:
             ),
             references=v["account_id"],
             insert={
-                "account_id": v["account_id"], "kind": ["payment"] * n, "amount_cents": v["amount"],
+                "account_id": v["account_id"], "kind": "payment", "amount_cents": v["amount"],
                 "effective_on": effective, "occurred_at": occurred, "reference": v["payment_id"],
-                "source": ["import"] * n, "recorded_by": [self.by] * n,
-                "recorded_at": [self.instant(self.at)[0].as_py()] * n, "note": [""] * n,
+                "source": "import", "recorded_by": self.by,
+                "recorded_at": self.instant(self.at)[0].as_py(), "note": "",
             },
         )  # fmt: skip
         if written is not None:
@@ -1073,7 +1095,7 @@ class _Writer:
                 "channel": channel, "outcome": outcome,
                 "ptp_amount_cents": pc.if_else(promise, amount, none.cast(pa.int64())),
                 "ptp_date": pc.if_else(promise, v["ptp_date"], none.cast(pa.date32())),
-                "source": ["import"] * len(batch),
+                "source": "import",
             },
         )  # fmt: skip
         if written is not None:

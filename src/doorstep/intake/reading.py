@@ -263,16 +263,31 @@ def check_batch(
     return Batch(lines=lines, values=values, rejected=rejected, absent=absent)
 
 
-def python_values(array: pa.Array) -> list:
-    """Column values as Python objects, by the fastest route for the type (dates as ISO text:
-    building date objects costs ten times more, and both databases take the text)."""
+def python_values(array: pa.Array | pa.ChunkedArray) -> list:
+    """Column values as Python objects, by the fastest route for the type (see object_values)."""
+    return object_values(array).tolist()
+
+
+def object_values(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Column values as a NumPy array of Python objects, each converted in C: text as str, dates
+    as ISO text (building date objects costs ten times more, and both databases take the text),
+    integers and booleans as int and bool, nulls as None. Other types go through to_pylist."""
     if pa.types.is_date(array.type):
-        return pc.cast(array, pa.string()).to_pylist()
-    if (
-        pa.types.is_integer(array.type) or pa.types.is_boolean(array.type)
-    ) and not array.null_count:
-        return array.to_numpy(zero_copy_only=False).tolist()
-    return array.to_pylist()
+        array = pc.cast(array, pa.string())
+    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        return array.to_numpy(zero_copy_only=False)  # None where null
+    if pa.types.is_integer(array.type) or pa.types.is_boolean(array.type):
+        if not array.null_count:
+            return array.to_numpy(zero_copy_only=False).astype(object)
+        filled = pc.fill_null(
+            array, pa.scalar(0, array.type) if pa.types.is_integer(array.type) else False
+        )
+        values = filled.to_numpy(zero_copy_only=False).astype(object)
+        values[array.is_null().to_numpy(zero_copy_only=False)] = None
+        return values
+    values = np.empty(len(array), dtype=object)
+    values[:] = array.to_pylist()
+    return values
 
 
 def _report(mask: pa.Array, values: pa.Array, problems, label, first_line, name, message) -> None:

@@ -29,7 +29,7 @@ def on_postgres() -> bool:
 
 def url_of(settings_dict: dict) -> str:
     """A DATABASE_URL naming the database of a Django connection's settings."""
-    if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
+    if settings_dict["ENGINE"] in ("doorstep.sqlite", "django.db.backends.sqlite3"):
         return f"sqlite:///{settings_dict['NAME']}"
     auth = settings_dict["USER"] + (
         f":{settings_dict['PASSWORD']}" if settings_dict["PASSWORD"] else ""

@@ -14,6 +14,7 @@ import hashlib
 import io
 import itertools
 import json
+import logging
 import queue
 import threading
 import time
@@ -35,6 +36,8 @@ from doorstep.intake import reading
 from doorstep.intake.formats import BY_NAME, FORMATS
 from doorstep.ledger import privacy
 from doorstep.ledger.domain import projection_sql
+
+logger = logging.getLogger(__name__)
 
 ORDER = [f.name for f in FORMATS]
 # The tables an import fills. When one is empty at the start (a first load), its secondary
@@ -238,13 +241,26 @@ def _bulk_journal():
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         yield
         return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA journal_mode=DELETE")
+    from doorstep.sqlite.base import checkpoints_paused
+
+    # Another process's connection in the middle of a checkpoint makes the switch fail rather
+    # than be refused: the import then runs in WAL mode, slower but the same. Should the switch
+    # back fail the same way, the next connection's init_command switches back.
+    with checkpoints_paused():
+        _journal_mode("DELETE")
     try:
         yield
     finally:
+        with checkpoints_paused():
+            _journal_mode("WAL")
+
+
+def _journal_mode(mode: str) -> None:
+    try:
         with connection.cursor() as cursor:
-            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA journal_mode={mode}")
+    except DatabaseError as error:
+        logger.warning("could not switch the journal to %s: %s", mode, error)
 
 
 def write_report(problems: reading.Problems, path: Path) -> None:

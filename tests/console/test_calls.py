@@ -139,6 +139,15 @@ def test_reads_and_reveals_are_logged(queue):
     assert codes == ["account.viewed", "borrower.revealed", "account.viewed"]
 
 
+def test_the_case_views_title_is_the_account_and_the_audit_trail_is_drawn_once(queue):
+    page = _client("strategy_manager").get("/console/accounts/C1/").content.decode()
+    # The audit trail once drew a second time inside <title>.
+    assert page.count("<title>") == 1
+    assert page[page.index("<title>") : page.index("</title>")] == "<title>C1 · doorstep"
+    assert page.count('id="audit"') == 1
+    assert page.count("account.viewed") == 1
+
+
 def test_a_call_recorded_while_the_account_is_being_paid_waits_instead_of_deadlocking(queue):
     """A payment locks the account, then appends to the audit trail (the head row); a call
     locks the account before the guard's permit takes the head, so the two queue up. The other

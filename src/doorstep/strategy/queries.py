@@ -3,6 +3,8 @@
 import dataclasses
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from datetime import date, datetime
 
 import duckdb
@@ -27,7 +29,7 @@ from doorstep.strategy.engine.account import (
     day_end_epoch,
 )
 from doorstep.strategy.engine.document import Strategy
-from doorstep.strategy.engine.explain import ScoreLine, explain
+from doorstep.strategy.engine.explain import Explanation, ScoreLine, explain
 from doorstep.strategy.models import Decision
 
 
@@ -120,7 +122,37 @@ def explain_account(account_id: str, as_of: date | None, strategy: Strategy, *, 
     account = Account.objects.select_related("borrower__region").get(pk=account_id)
     as_of = as_of or local_date(account, at)
     row = account_features_row(account, as_of, strategy)
-    return dataclasses.replace(explain(strategy, row, as_of), score=score_line(row))
+    return dataclasses.replace(explained(strategy, row, as_of), score=score_line(row))
+
+
+# explain() of a features row, remembered per process. It is a pure function of the strategy, the
+# row and the date, and the key is all three (the row whole: every feature, the arm, the previous
+# stage, the score's figures), so nothing needs invalidating: a write that changes what the
+# account's page would say changes its row, and the next view misses. What it saves is "what
+# comes next" (up to 400 shifted days decided), about half of the portal's status page.
+EXPLAINED_MAX = 512
+_explained: OrderedDict = OrderedDict()
+_explained_lock = threading.Lock()
+
+
+def explained(strategy: Strategy, row: dict, as_of: date) -> Explanation:
+    try:
+        key = (id(strategy), as_of, tuple(row.items()))
+        hash(key)
+    except TypeError:  # a value that cannot be a key: explained afresh
+        return explain(strategy, row, as_of)
+    with _explained_lock:
+        found = _explained.get(key)
+        # The strategy itself is held with its explanation: an id is only unique while alive.
+        if found is not None and found[0] is strategy:
+            _explained.move_to_end(key)
+            return found[1]
+    explanation = explain(strategy, row, as_of)
+    with _explained_lock:
+        _explained[key] = (strategy, explanation)
+        while len(_explained) > EXPLAINED_MAX:
+            _explained.popitem(last=False)
+    return explanation
 
 
 def score_line(row: dict) -> ScoreLine | None:

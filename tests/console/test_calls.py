@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from doorstep.audit.models import AuditEntry
@@ -65,6 +66,26 @@ def test_the_queue_orders_by_priority_and_claims_are_exclusive(queue):
     assert "phone_collector is working on it" in taken.content.decode()
     collector.post(f"/console/calls/{task.pk}/claim", {"release": "1"})
     assert supervisor.post(f"/console/calls/{task.pk}/claim").status_code == 302
+
+
+@pytest.mark.parametrize("tasks", [3, 1])
+def test_the_queue_reads_the_same_few_queries_for_one_task_or_three(queue, tasks):
+    collector = _client("phone_collector")
+    done = ["C1", "C2"][: 3 - tasks]
+    PlannedAction.objects.filter(account_id__in=done, kind="call_task").update(status="done")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = collector.get("/console/calls/")
+
+    page = response.content.decode()
+    assert response.context["page"].paginator.count == tasks
+    assert [c for c in ("C1", "C2", "C3") if f">{c}<" in page] == ["C1", "C2", "C3"][3 - tasks :]
+    assert "Shenzhen" in page or "深圳" in page  # the region, read with the page's accounts
+    # session, user, two permission reads, the run's date, the count, the page, its accounts
+    # (with borrowers and regions), the claims
+    assert len(queries) == 9
+    counted = next(q["sql"] for q in queries if "COUNT(" in q["sql"])
+    assert "strategy_decision" not in counted
 
 
 @pytest.mark.django_db(transaction=True)

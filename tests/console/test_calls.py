@@ -169,6 +169,26 @@ def test_the_case_views_title_is_the_account_and_the_audit_trail_is_drawn_once(q
     assert page.count("account.viewed") == 1
 
 
+def test_the_case_view_reads_the_account_and_its_books_once(queue):
+    manager = _client("strategy_manager")
+    manager.get("/console/accounts/C1/")
+    with CaptureQueriesContext(connection) as queries:
+        page = manager.get("/console/accounts/C1/").content.decode()
+
+    sql = [q["sql"] for q in queries]
+    assert 'id="stage" data-stage="phone"' in page
+    # The view's own read and the guard's (compliance.check_all reads what it checks).
+    assert sum('FROM "ledger_account"' in q for q in sql) == 2
+    assert sum('FROM "ledger_instalment"' in q for q in sql) == 1
+    # The books (entries up to today) and the timeline (every entry, with its reference).
+    assert sum('FROM "ledger_ledgerentry"' in q for q in sql) == 2
+    # The stored decision is read only for an account without a live explanation.
+    assert not any(
+        'FROM "strategy_decision" WHERE "strategy_decision"."account_id"' in q for q in sql
+    )
+    assert len(sql) == 33
+
+
 def test_a_call_recorded_while_the_account_is_being_paid_waits_instead_of_deadlocking(queue):
     """A payment locks the account, then appends to the audit trail (the head row); a call
     locks the account before the guard's permit takes the head, so the two queue up. The other

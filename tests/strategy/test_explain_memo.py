@@ -10,6 +10,7 @@ import pytest
 from doorstep.intake.importer import import_portfolio
 from doorstep.ledger.domain import place_hold, post_payment
 from doorstep.ledger.models import Account
+from doorstep.ledger.queries import account_position, read_books
 from doorstep.strategy import domain, queries
 from doorstep.strategy.engine.document import load_strategy
 from doorstep.strategy.engine.explain import explain
@@ -96,3 +97,20 @@ def test_another_day_or_strategy_is_another_key_and_the_memo_is_bounded(late, co
 
     assert counted == ["LATE80"] * 4
     assert len(queries._explained) == 2
+
+
+def test_the_books_read_once_give_the_same_features_and_figures_as_reading_them_apart(late):
+    strategy = domain.compiled(domain.active_version())
+    account = Account.objects.select_related("borrower__region").get(pk="LATE80")
+    post_payment("LATE80", amount_cents=50_000, paid_at=AT, by="t", at=AT)  # an entry of today
+    books = read_books(account, AS_OF)
+
+    assert len(books.instalments) >= 1
+    assert len(books.entries) >= 1
+    assert queries.account_features_row(
+        account, AS_OF, strategy, books=books
+    ) == queries.account_features_row(account, AS_OF, strategy)
+    assert account_position(account, AS_OF, books=books) == account_position(account, AS_OF)
+    # Books of another day are not taken for this one's.
+    earlier = read_books(account, date(2026, 9, 1))
+    assert account_position(account, AS_OF, books=earlier) == account_position(account, AS_OF)

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from doorstep.audit.models import AuditEntry
@@ -65,6 +66,26 @@ def test_the_queue_orders_by_priority_and_claims_are_exclusive(queue):
     assert "phone_collector is working on it" in taken.content.decode()
     collector.post(f"/console/calls/{task.pk}/claim", {"release": "1"})
     assert supervisor.post(f"/console/calls/{task.pk}/claim").status_code == 302
+
+
+@pytest.mark.parametrize("tasks", [3, 1])
+def test_the_queue_reads_the_same_few_queries_for_one_task_or_three(queue, tasks):
+    collector = _client("phone_collector")
+    done = ["C1", "C2"][: 3 - tasks]
+    PlannedAction.objects.filter(account_id__in=done, kind="call_task").update(status="done")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = collector.get("/console/calls/")
+
+    page = response.content.decode()
+    assert response.context["page"].paginator.count == tasks
+    assert [c for c in ("C1", "C2", "C3") if f">{c}<" in page] == ["C1", "C2", "C3"][3 - tasks :]
+    assert "Shenzhen" in page or "深圳" in page  # the region, read with the page's accounts
+    # session, user, two permission reads, the run's date, the count, the page, its accounts
+    # (with borrowers and regions), the claims
+    assert len(queries) == 9
+    counted = next(q["sql"] for q in queries if "COUNT(" in q["sql"])
+    assert "strategy_decision" not in counted
 
 
 @pytest.mark.django_db(transaction=True)
@@ -137,6 +158,35 @@ def test_reads_and_reveals_are_logged(queue):
     assert "13800000000" in manager.get("/console/accounts/C1/").content.decode()
     codes = list(AuditEntry.objects.filter(actor="strategy_manager").values_list("code", flat=True))
     assert codes == ["account.viewed", "borrower.revealed", "account.viewed"]
+
+
+def test_the_case_views_title_is_the_account_and_the_audit_trail_is_drawn_once(queue):
+    page = _client("strategy_manager").get("/console/accounts/C1/").content.decode()
+    # The audit trail once drew a second time inside <title>.
+    assert page.count("<title>") == 1
+    assert page[page.index("<title>") : page.index("</title>")] == "<title>C1 · doorstep"
+    assert page.count('id="audit"') == 1
+    assert page.count("account.viewed") == 1
+
+
+def test_the_case_view_reads_the_account_and_its_books_once(queue):
+    manager = _client("strategy_manager")
+    manager.get("/console/accounts/C1/")
+    with CaptureQueriesContext(connection) as queries:
+        page = manager.get("/console/accounts/C1/").content.decode()
+
+    sql = [q["sql"] for q in queries]
+    assert 'id="stage" data-stage="phone"' in page
+    # The view's own read and the guard's (compliance.check_all reads what it checks).
+    assert sum('FROM "ledger_account"' in q for q in sql) == 2
+    assert sum('FROM "ledger_instalment"' in q for q in sql) == 1
+    # The books (entries up to today) and the timeline (every entry, with its reference).
+    assert sum('FROM "ledger_ledgerentry"' in q for q in sql) == 2
+    # The stored decision is read only for an account without a live explanation.
+    assert not any(
+        'FROM "strategy_decision" WHERE "strategy_decision"."account_id"' in q for q in sql
+    )
+    assert len(sql) == 33
 
 
 def test_a_call_recorded_while_the_account_is_being_paid_waits_instead_of_deadlocking(queue):

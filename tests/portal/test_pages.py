@@ -9,7 +9,9 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from doorstep.arrangements import domain as arrangements
 from doorstep.arrangements.models import Arrangement, Transition
@@ -30,6 +32,20 @@ def test_the_account_page_says_why_and_what_comes_next(borrower):
     assert "¥5,000.00" in page  # overdue
     assert "days overdue" in page  # the strategy's reason, in plain words
     assert 'id="next"' in page
+
+
+def test_the_account_page_reads_the_account_and_its_books_once(borrower):
+    borrower.get("/my/a/A1/")  # the session's idle deadline slides: not part of the page
+    with CaptureQueriesContext(connection) as queries:
+        page = borrower.get("/my/a/A1/").content.decode()
+
+    sql = [q["sql"] for q in queries]
+    assert "¥5,000.00" in page
+    assert 'id="next"' in page
+    assert sum('FROM "ledger_account"' in q for q in sql) == 1
+    assert sum('FROM "ledger_instalment"' in q for q in sql) == 1
+    assert sum('FROM "ledger_ledgerentry"' in q for q in sql) == 1
+    assert len(sql) == 13
 
 
 @pytest.mark.django_db(transaction=True)

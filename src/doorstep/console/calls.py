@@ -13,7 +13,6 @@ from django.db.models import (
     Q,
     Value,
     When,
-    prefetch_related_objects,
 )
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_POST
 from doorstep.access import staff_permission
 from doorstep.contact.models import Contact
 from doorstep.ledger.enums import ContactOutcome
+from doorstep.ledger.models import Account
 from doorstep.strategy.calls import CLAIM_KIND, claim_call_task
 from doorstep.strategy.enums import ActionKind, ActionStatus
 from doorstep.strategy.models import PlannedAction
@@ -43,21 +43,21 @@ def _risk_weight():
 
 
 def call_queue(today):
-    """The call tasks of the latest run on or before `today`, annotated and ordered."""
+    """The call tasks of the latest run on or before `today`, annotated and ordered; the tasks
+    unannotated (to count them); the run's date."""
     latest = (
         PlannedAction.objects.filter(kind=ActionKind.CALL_TASK, as_of__lte=today)
         .order_by("-as_of")
         .values_list("as_of", flat=True)
         .first()
     )
-    return (
-        _annotated(
-            PlannedAction.objects.filter(
-                kind=ActionKind.CALL_TASK, status=ActionStatus.PLANNED, as_of=latest
-            ),
-            today,
-        ).order_by("-promise_today", F("priority").desc(nulls_last=True), "account_id")
-    ), latest
+    tasks = PlannedAction.objects.filter(
+        kind=ActionKind.CALL_TASK, status=ActionStatus.PLANNED, as_of=latest
+    )
+    ordered = _annotated(tasks, today).order_by(
+        "-promise_today", F("priority").desc(nulls_last=True), "account_id"
+    )
+    return ordered, tasks, latest
 
 
 def _annotated(actions, today):
@@ -85,12 +85,20 @@ def _annotated(actions, today):
 @staff_permission("contact.add_contact")
 def queue(request):
     now = timezone.now()
-    items, latest = call_queue(timezone.localdate())
-    page = Paginator(items, 50).get_page(request.GET.get("page"))
-    # The page's accounts, borrowers and regions in three small queries once the ordering has
-    # picked the page: joined into the queue's query, they were read for every call task.
+    items, tasks, latest = call_queue(timezone.localdate())
+    paginator = Paginator(items, 50)
+    # Counted without the annotations' joins (each task's account, and its decision: one per
+    # account and day, so no more and no fewer rows); counting `items` joined them all.
+    paginator.count = tasks.count()
+    page = paginator.get_page(request.GET.get("page"))
+    # The page's accounts with their borrowers and regions in one small query once the ordering
+    # has picked the page: joined into the queue's query, they were read for every call task.
     actions = list(page)
-    prefetch_related_objects(actions, "account__borrower__region")
+    accounts = Account.objects.select_related("borrower__region").in_bulk(
+        {a.account_id for a in actions}
+    )
+    for action in actions:
+        action.account = accounts[action.account_id]
     held = holders(KIND, [str(a.pk) for a in actions], at=now)
     rows = [(a, held.get(str(a.pk), "")) for a in actions]
     return render(

@@ -28,7 +28,7 @@ from doorstep.ledger.domain import local_date
 from doorstep.ledger.enums import ContactChannel, ContactOutcome
 from doorstep.ledger.models import Account
 from doorstep.ledger.privacy import configured_cipher
-from doorstep.ledger.queries import account_position
+from doorstep.ledger.queries import account_position, read_books
 from doorstep.money import cents
 from doorstep.pii import mask_national_id, mask_phone
 from doorstep.placements.domain import agency_actor, open_placement
@@ -105,9 +105,13 @@ def account_view(request, account_id: str):
     phone = cipher.decrypt(borrower.phone_encrypted)
     national_id = cipher.decrypt(borrower.national_id_encrypted)
     record("account.viewed", actor=by, obj=account, at=now, data={"revealed": revealed})
+    # The schedule and entries once, for the figures and for the live explanation.
+    books = read_books(account, today)
     explanation = None
     if account.status == "active":
-        explanation = explain_account(account.pk, today, compiled(active_version()), at=now)
+        explanation = explain_account(
+            account.pk, today, compiled(active_version()), at=now, account=account, books=books
+        )
     zh = (get_language() or "").startswith("zh")
     zone = account.borrower.region.time_zone
     score = explanation.score if explanation else None
@@ -120,8 +124,11 @@ def account_view(request, account_id: str):
         else (national_id if revealed else mask_national_id(national_id)),
         "agency": who == "agency",
         "revealed": revealed,
-        "position": account_position(account, today),
-        "decision": Decision.objects.filter(account=account).order_by("-as_of").first(),
+        "position": account_position(account, today, books=books),
+        # The stored decision shows only where there is no live explanation (a settled account).
+        "decision": None
+        if explanation
+        else Decision.objects.filter(account=account).order_by("-as_of").first(),
         "explanation": explanation,
         "next_words": (
             (explanation.next_change.zh if zh else explanation.next_change.en)
@@ -150,7 +157,9 @@ def account_view(request, account_id: str):
         else AuditEntry.objects.filter(
             Q(obj_type="ledger.account", obj_id=account.pk)
             | Q(obj_type="ledger.borrower", obj_id=borrower.pk)
-        ).order_by("-seq")[:100],
+        )
+        .order_by("-seq")
+        .values("at", "code", "actor")[:100],
     }
     return render(request, "console/account.html", context)
 

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 
@@ -40,5 +41,7 @@ def entries_for(request) -> list[dict]:
 
 
 def console_nav(request) -> dict:
-    """Context processor: `console_nav` on every page."""
-    return {"console_nav": entries_for(request)}
+    """Context processor: `console_nav` on every page, worked out only when a page shows it (the
+    console's pages): the field agent's and the portal's pages never do, and for a signed-in
+    agent it read their permissions (two queries) on every page for nothing."""
+    return {"console_nav": SimpleLazyObject(lambda: entries_for(request))}

@@ -26,7 +26,7 @@ from doorstep.ledger.engine.positions import (
     ScheduledInstalment,
     position,
 )
-from doorstep.ledger.models import Account, LedgerEntry
+from doorstep.ledger.models import Account, Instalment, LedgerEntry
 
 
 def locked_account(account_id: str) -> Account | None:
@@ -70,17 +70,38 @@ def lock_accounts(account_ids) -> None:
         )
 
 
-def account_position(account: Account, as_of: date) -> Position:
+@dataclass(frozen=True)
+class Books:
+    """One account's schedule and its entries effective on or before `as_of`: what its figures
+    (`account_position`) and its strategy features (strategy.queries) are computed from, read
+    once by a page that shows both (the case view, the portal's status page)."""
+
+    as_of: date
+    instalments: tuple[Instalment, ...]  # in schedule order
+    entries: tuple[tuple, ...]  # (kind, amount_cents, effective_on, instalment seq)
+
+
+def read_books(account: Account, as_of: date) -> Books:
+    return Books(
+        as_of,
+        tuple(account.instalments.order_by("seq")),
+        tuple(
+            LedgerEntry.objects.filter(account=account, effective_on__lte=as_of).values_list(
+                "kind", "amount_cents", "effective_on", "instalment__seq"
+            )
+        ),
+    )
+
+
+def account_position(account: Account, as_of: date, *, books: Books | None = None) -> Position:
+    """`books`: the account's books as of the same day, when the caller has read them."""
+    if books is None or books.as_of != as_of:
+        books = read_books(account, as_of)
     schedule = [
         ScheduledInstalment(i.seq, i.due_date, i.principal_cents, i.interest_cents, i.fee_cents)
-        for i in account.instalments.order_by("seq")
+        for i in books.instalments
     ]
-    entries = [
-        Entry(kind, amount, effective_on, seq)
-        for kind, amount, effective_on, seq in LedgerEntry.objects.filter(
-            account=account, effective_on__lte=as_of
-        ).values_list("kind", "amount_cents", "effective_on", "instalment__seq")
-    ]
+    entries = [Entry(*row) for row in books.entries]
     return position(schedule, entries, as_of, order=settings.DOORSTEP_ALLOCATION_ORDER)
 
 

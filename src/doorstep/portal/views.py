@@ -28,7 +28,7 @@ from doorstep.complaints.models import Case
 from doorstep.ledger.domain import local_date
 from doorstep.ledger.enums import AccountStatus
 from doorstep.ledger.models import Account
-from doorstep.ledger.queries import account_position
+from doorstep.ledger.queries import account_position, read_books
 from doorstep.letters.render import render_pdf
 from doorstep.money import cents, yuan
 from doorstep.payments.domain import PaymentError, apply_callback, start_payment
@@ -190,10 +190,14 @@ def account(request, account_id: str):
     account = _account(request, account_id)
     now = timezone.now()
     today = local_date(account, now)
-    position = account_position(account, today)
+    # The schedule and entries once, for the figures and for the live explanation.
+    books = read_books(account, today)
+    position = account_position(account, today, books=books)
     explanation = None
     if account.status == AccountStatus.ACTIVE:
-        explanation = explain_account(account.pk, today, compiled(active_version()), at=now)
+        explanation = explain_account(
+            account.pk, today, compiled(active_version()), at=now, account=account, books=books
+        )
     zh = _chinese(request)
     stage = stage_words = next_words = ""
     if explanation is not None:

@@ -3,6 +3,8 @@
 import dataclasses
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from datetime import date, datetime
 
 import duckdb
@@ -15,6 +17,7 @@ from doorstep.audit.domain import digest_query
 from doorstep.contact.models import Contact
 from doorstep.ledger.domain import local_date
 from doorstep.ledger.models import Account, Hold, Instalment, LedgerEntry
+from doorstep.ledger.queries import Books
 from doorstep.scoring.domain import active_model, score_reasons, score_row
 from doorstep.scoring.engine.features import INPUTS
 from doorstep.strategy.engine.account import (
@@ -27,7 +30,7 @@ from doorstep.strategy.engine.account import (
     day_end_epoch,
 )
 from doorstep.strategy.engine.document import Strategy
-from doorstep.strategy.engine.explain import ScoreLine, explain
+from doorstep.strategy.engine.explain import Explanation, ScoreLine, explain
 from doorstep.strategy.models import Decision
 
 
@@ -52,22 +55,31 @@ def previous_stage(account_id: str, as_of: date) -> str:
     return found or "none"
 
 
-def account_features_row(account: Account, as_of: date, strategy: Strategy) -> dict:
-    """Every feature of one account as of a date, plus `arm` and `previous_stage`."""
+def account_features_row(
+    account: Account, as_of: date, strategy: Strategy, *, books: Books | None = None
+) -> dict:
+    """Every feature of one account as of a date, plus `arm` and `previous_stage`. `books`: the
+    account's schedule and entries as of the same day, when the caller has read them."""
     region = account.borrower.region
     day_end = day_end_epoch(as_of, region.time_zone)
-    instalments = [
-        InstalmentRow(*row)
-        for row in Instalment.objects.filter(account=account).values_list(
-            "seq", "due_date", "cumulative_cents"
-        )
-    ]
-    entries = [
-        EntryRow(*row)
-        for row in LedgerEntry.objects.filter(account=account, effective_on__lte=as_of).values_list(
-            "kind", "amount_cents", "effective_on", "instalment__seq"
-        )
-    ]
+    if books is not None and books.as_of == as_of:
+        instalments = [
+            InstalmentRow(i.seq, i.due_date, i.cumulative_cents) for i in books.instalments
+        ]
+        entries = [EntryRow(*row) for row in books.entries]
+    else:
+        instalments = [
+            InstalmentRow(*row)
+            for row in Instalment.objects.filter(account=account).values_list(
+                "seq", "due_date", "cumulative_cents"
+            )
+        ]
+        entries = [
+            EntryRow(*row)
+            for row in LedgerEntry.objects.filter(
+                account=account, effective_on__lte=as_of
+            ).values_list("kind", "amount_cents", "effective_on", "instalment__seq")
+        ]
     contacts = [
         ContactRow(cid, int(at.timestamp()), channel, outcome, amount, ptp_date)
         for cid, at, channel, outcome, amount, ptp_date in Contact.objects.filter(
@@ -115,12 +127,53 @@ def stored_decision(account_id: str, as_of: date) -> Decision | None:
     )
 
 
-def explain_account(account_id: str, as_of: date | None, strategy: Strategy, *, at: datetime):
-    """The live explanation of one account (as of its region's today when `as_of` is None)."""
-    account = Account.objects.select_related("borrower__region").get(pk=account_id)
+def explain_account(
+    account_id: str,
+    as_of: date | None,
+    strategy: Strategy,
+    *,
+    at: datetime,
+    account: Account | None = None,
+    books: Books | None = None,
+):
+    """The live explanation of one account (as of its region's today when `as_of` is None).
+    `account`: the account's row with its borrower and region, and `books` its schedule and
+    entries as of the day, when the caller has read them."""
+    if account is None or account.pk != account_id:
+        account = Account.objects.select_related("borrower__region").get(pk=account_id)
     as_of = as_of or local_date(account, at)
-    row = account_features_row(account, as_of, strategy)
-    return dataclasses.replace(explain(strategy, row, as_of), score=score_line(row))
+    row = account_features_row(account, as_of, strategy, books=books)
+    return dataclasses.replace(explained(strategy, row, as_of), score=score_line(row))
+
+
+# explain() of a features row, remembered per process. It is a pure function of the strategy, the
+# row and the date, and the key is all three (the row whole: every feature, the arm, the previous
+# stage, the score's figures), so nothing needs invalidating: a write that changes what the
+# account's page would say changes its row, and the next view misses. What it saves is "what
+# comes next" (up to 400 shifted days decided), about half of the portal's status page.
+EXPLAINED_MAX = 512
+_explained: OrderedDict = OrderedDict()
+_explained_lock = threading.Lock()
+
+
+def explained(strategy: Strategy, row: dict, as_of: date) -> Explanation:
+    try:
+        key = (id(strategy), as_of, tuple(row.items()))
+        hash(key)
+    except TypeError:  # a value that cannot be a key: explained afresh
+        return explain(strategy, row, as_of)
+    with _explained_lock:
+        found = _explained.get(key)
+        # The strategy itself is held with its explanation: an id is only unique while alive.
+        if found is not None and found[0] is strategy:
+            _explained.move_to_end(key)
+            return found[1]
+    explanation = explain(strategy, row, as_of)
+    with _explained_lock:
+        _explained[key] = (strategy, explanation)
+        while len(_explained) > EXPLAINED_MAX:
+            _explained.popitem(last=False)
+    return explanation
 
 
 def score_line(row: dict) -> ScoreLine | None:

@@ -115,15 +115,17 @@ def reference(i):
 
 measure("reference", reference)
 
+
+def signed_in(login: dict, then: str) -> Client:
+    """A client signed in through the staff login form, as the load test's users are."""
+    client = Client()
+    form = {"username": login["username"], "password": login["password"], "next": then}
+    check(client.post("/admin/login/", form), 302)
+    return client
+
+
 # --- a phone collector ---
-staff = Client()
-c = DATA["collectors"][0]
-check(
-    staff.post(
-        "/admin/login/", {"username": c["username"], "password": c["password"], "next": "/console/"}
-    ),
-    302,
-)
+staff = signed_in(DATA["collectors"][0], "/console/")
 tasks = [t for login in DATA["collectors"] for t in login["tasks"]]
 accounts = [t[1] for t in tasks]
 
@@ -184,14 +186,8 @@ measure(
 measure("payment", lambda i: check(b.get(path("payment", intent=intents[i % len(intents)])), 200))
 
 # --- a field agent ---
-agent = Client()
 a = DATA["agents"][0]
-check(
-    agent.post(
-        "/admin/login/", {"username": a["username"], "password": a["password"], "next": "/field/"}
-    ),
-    302,
-)
+agent = signed_in(a, "/field/")
 measure("field_day", lambda i: check(agent.get(path("field_day")), 200))
 visits = a["visits"]
 measure(

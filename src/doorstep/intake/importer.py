@@ -36,6 +36,7 @@ from doorstep.intake import reading
 from doorstep.intake.formats import BY_NAME, FORMATS
 from doorstep.ledger import privacy
 from doorstep.ledger.domain import projection_sql
+from doorstep.sqlite.base import checkpoints_paused
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ OWN_TARGET = {
 # The big tables whose keys (primary key, unique constraints) PostgreSQL builds after a first
 # load instead of maintaining them row by row (`_Writer._defer_keys`).
 KEYED_LOADS = ("ledger_instalment", "ledger_ledgerentry", "contact_contact")
+# The key column of a table that rows refer to, where it is not `id`.
+KEY_COLUMN = {"ledger_region": "code"}
 REQUIRED = ("regions", "borrowers", "accounts", "instalments")
 # Rows per multi-row INSERT when staging on SQLite (13 columns at most: under the 32,766
 # parameters SQLite allows a statement).
@@ -241,8 +244,6 @@ def _bulk_journal():
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         yield
         return
-    from doorstep.sqlite.base import checkpoints_paused
-
     # Another process's connection in the middle of a checkpoint makes the switch fail rather
     # than be refused: the import then runs in WAL mode, slower but the same. Should the switch
     # back fail the same way, the next connection's init_command switches back.
@@ -620,16 +621,11 @@ class _Writer:
         if table in self.deferred_keys:
             last = self.last_keys.get(table)
         else:
-            present = " AND ".join(f"{k} IS NOT NULL" for k in key)
-            descending = ", ".join(f"{k} DESC" for k in key)
-            last = self.sql(
-                f"SELECT {', '.join(key)} FROM {table} WHERE {present} "
-                f"ORDER BY {descending} LIMIT 1"
-            ).fetchone()
+            last = self._greatest_key(table, key)
         if last is not None and tuple(k[0].as_py() for k in keys) <= tuple(last):
             return None
         wanted = pc.unique(references)
-        pk = "code" if refers_to == "ledger_region" else "id"
+        pk = KEY_COLUMN.get(refers_to, "id")
         if self._known(refers_to, wanted):
             unknown = None
         elif self.pg:
@@ -714,7 +710,7 @@ class _Writer:
         again: one bad region should give one problem, not one per borrower, account and payment.
         Rows that lean on a rejected row are rejected in turn, silently, for the same reason.
         """
-        pk = "code" if target == "ledger_region" else "id"
+        pk = KEY_COLUMN.get(target, "id")
         # Nearly always every reference is known: say so from the distinct values alone, and
         # skip the statements that pin down lines and rejected keys.
         if (
@@ -785,15 +781,19 @@ class _Writer:
                 f"{what} already exists with different content: " + "; ".join(diffs),
             )
 
+    def _greatest_key(self, table: str, key: list[str]) -> tuple | None:
+        """The table's greatest `key` (one index seek), None when it is empty."""
+        present = " AND ".join(f"{k} IS NOT NULL" for k in key)
+        descending = ", ".join(f"{k} DESC" for k in key)
+        return self.sql(
+            f"SELECT {', '.join(key)} FROM {table} WHERE {present} ORDER BY {descending} LIMIT 1"
+        ).fetchone()
+
     def _may_exist(self, name: str, key: list[str], table: str) -> bool:
         """False when every staged key sorts after the table's greatest key (one index seek and
         one scan of the stage): a first load of a sorted export, batch after batch, never
         needs the probe join."""
-        present = " AND ".join(f"{k} IS NOT NULL" for k in key)
-        descending = ", ".join(f"{k} DESC" for k in key)
-        last = self.sql(
-            f"SELECT {', '.join(key)} FROM {table} WHERE {present} ORDER BY {descending} LIMIT 1"
-        ).fetchone()
+        last = self._greatest_key(table, key)
         if last is None:
             return False
         marks = ", ".join(["%s"] * len(key))
@@ -967,8 +967,8 @@ class _Writer:
                 "scheduled_cents": 0, "charged_cents": 0, "credited_cents": 0,
             },
         )  # fmt: skip
+        self.wrote("ledger_account", v["account_id"])
         if written is not None:
-            self.wrote("ledger_account", v["account_id"])
             return written
         self.stage(
             "accounts",
@@ -992,7 +992,6 @@ class _Writer:
             "accounts", ["id"], "ledger_account",
             ["borrower_id", "product", "opened_on", "principal_cents", "currency"], label, "account",
         )  # fmt: skip
-        self.wrote("ledger_account", v["account_id"])
         if not self.all_new:
             self.sql(
                 """INSERT INTO new_accounts (account_id) SELECT DISTINCT id FROM stage_accounts

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from django.db import connection
 
 from doorstep.arrowdb import adbc_connect
+from doorstep.ledger.engine.positions import CHARGE_KINDS, CREDIT_KINDS
 from doorstep.ledger.models import Region
 from doorstep.strategy.engine.account import day_end_epoch
 
@@ -121,7 +122,8 @@ def regions_values_sql(as_of: date) -> str:
 
 
 def source_ctes(as_of: date) -> str:
-    """The snapshot relations as CTEs over PostgreSQL's live tables, for the in-place engine."""
+    """The snapshot relations as CTEs over PostgreSQL's live tables, for the in-place engine,
+    and `ledger_stream` (`ledger_stream_sql`)."""
     queries = source_queries(as_of, "postgresql")
     parts = [f"regions AS ({regions_values_sql(as_of)})"]
     for name, sql in queries.items():
@@ -129,7 +131,31 @@ def source_ctes(as_of: date) -> str:
         # (a materialized CTE is estimated at 200 rows, which sent it into nested loops).
         parts.append(f"{name}_raw AS NOT MATERIALIZED ({sql})")
         parts.append(f"{name} AS NOT MATERIALIZED (SELECT {TYPED[name]} FROM {name}_raw)")
+    parts.append(f"ledger_stream AS NOT MATERIALIZED ({ledger_stream_sql(as_of)})")
     return ",\n".join(parts)
+
+
+def ledger_stream_sql(as_of: date) -> str:
+    """PostgreSQL: every account's credits, charges and instalments as one relation
+    (account_id, day, credit, charge, cumulative) for `featuresql.ledger_pass_sql`.
+
+    Written against the tables, every branch with exactly the same column types, so that the
+    planner flattens the UNION ALL and can merge the instalments' (account_id, due_date) index
+    with the sorted entries instead of sorting 19M rows at a million accounts. A charge is placed
+    on its instalment's due date."""
+    d = f"DATE '{as_of.isoformat()}'"
+    zero, none = "CAST(0 AS BIGINT)", "CAST(NULL AS BIGINT)"
+    return f"""
+            SELECT account_id, effective_on AS day, amount_cents AS credit, {zero} AS charge,
+                   {none} AS cumulative
+            FROM ledger_ledgerentry
+            WHERE kind IN ({", ".join(f"'{k}'" for k in CREDIT_KINDS)}) AND effective_on <= {d}
+            UNION ALL
+            SELECT e.account_id, i.due_date, {zero}, e.amount_cents, {none}
+            FROM ledger_ledgerentry e JOIN ledger_instalment i ON i.id = e.instalment_id
+            WHERE e.kind IN ({", ".join(f"'{k}'" for k in CHARGE_KINDS)}) AND e.effective_on <= {d}
+            UNION ALL
+            SELECT account_id, due_date, {zero}, {zero}, cumulative_cents FROM ledger_instalment"""
 
 
 def regions_table(as_of: date) -> pa.Table:

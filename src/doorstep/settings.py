@@ -236,6 +236,8 @@ MEDIA_ROOT = VAR_DIR / "media"
 # guard's pack holds the same notice figure as a rule. Evidence uploads: types and size.
 DOORSTEP_VISITS = {
     "notice_days": int(os.environ.get("DOORSTEP_VISIT_NOTICE_DAYS", "3")),
+    # A reschedule goes at most this many days past the earliest day allowed (the notice lead).
+    "reschedule_span_days": 30,
     "decline_hold_days": 30,
     "repropose_after_broken_days": 14,
     "speed_kmh": 25,

@@ -5,13 +5,14 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from django.utils import translation
 
 from doorstep.arrangements import domain
 from doorstep.arrangements.enums import State
 from doorstep.arrangements.errors import ArrangementError, InvalidTransition, NotAuthorised
 from doorstep.arrangements.models import Arrangement, Transition
 from doorstep.audit.models import AuditEntry
-from doorstep.ledger.domain import assess_charges
+from doorstep.ledger.domain import assess_charges, post_waiver
 from doorstep.ledger.models import Account, Hold, LedgerEntry
 from doorstep.strategy.domain import reevaluated, run_nightly, take_payment
 from doorstep.strategy.models import Decision
@@ -137,6 +138,38 @@ def test_a_waiver_posts_its_credit_and_completes(accounts):
     assert domain.waivable_cents(Account.objects.get(pk="A1")) == 0
     assert done.evidence.get().sha256
     assert done.evidence.get().content_type == "application/pdf"
+
+
+def test_a_waiver_the_ledger_refuses_reaches_the_page_in_its_readers_language(
+    accounts, monkeypatch
+):
+    """The ledger checks a waiver again under the account's lock; when it refuses (another waiver
+    got in between the approval's figures and the posting, as if `figures` had read before it
+    committed), its refusal is the arrangement's reason and reads in the page's language."""
+    assess_charges(AS_OF, at=NOW)
+    waivable = domain.waivable_cents(Account.objects.get(pk="A1"))
+    asked = _ask(kind="waiver", amount_cents=waivable, hardship="在医院住了两个月",
+                 documents=[domain.Document("medical", "invoice.pdf", PDF)])  # fmt: skip
+    post_waiver("A1", amount_cents=100, by="collector", reference="W-other", note="", at=NOW)
+    monkeypatch.setattr(domain, "waivable_cents", lambda account: waivable)
+
+    with pytest.raises(ArrangementError) as refused:
+        domain.approve(asked.pk, by="collector", reach=domain.authority([], superuser=True),
+                       at=NOW)  # fmt: skip
+    with translation.override("zh-hans"):
+        chinese = refused.value.translated()
+
+    left = f"{(waivable - 100) / 100:.2f}"
+    assert (refused.value.code, refused.value.message) == (
+        "arrangement.waiver", f"only {left} of charges is left to waive",
+    )  # fmt: skip
+    assert chinese == f"可减免的费用仅剩 {left} 元"
+    assert Arrangement.objects.get(pk=asked.pk).state == State.REQUESTED
+    assert list(
+        LedgerEntry.objects.filter(kind="waiver", account_id="A1").values_list(
+            "reference", flat=True
+        )
+    ) == ["W-other"]
 
 
 def _active_plan(first_due):

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.management import call_command
+from django.utils import translation
 
 from doorstep.api.models import ApiToken
 from doorstep.compliance import domain
@@ -150,11 +151,14 @@ def test_templates_with_forbidden_wording_cannot_be_approved_and_unapproved_ones
         body="再不还款就通知你单位，让你坐牢",
         by="writer",
     )
-    with pytest.raises(domain.TemplateRejected) as refused:
+    with translation.override("zh-hans"), pytest.raises(domain.TemplateRejected) as refused:
         domain.review_template(bad.pk, by="compliance.wang", approve=True)
     assert str(refused.value) == (
         "the template contains forbidden wording: 坐牢 (threats), 通知你单位 (exposure)"
     )
+    assert (refused.value.code, refused.value.field) == ("template.rejected", "body")
+    with translation.override("zh-hans"):
+        assert refused.value.translated() == "模板含有禁用措辞：坐牢 (威胁), 通知你单位 (曝光)"
     good = draft_template(
         "overdue_reminder",
         channel="sms",
@@ -162,12 +166,19 @@ def test_templates_with_forbidden_wording_cannot_be_approved_and_unapproved_ones
         body="您的账单已逾期，请尽快还款或联系我们协商。",
         by="writer",
     )
-    with pytest.raises(domain.TemplateRejected):
+    with pytest.raises(domain.TemplateRejected) as own:
         domain.review_template(good.pk, by="writer", approve=True)  # not the author
+    with translation.override("zh-hans"):
+        assert own.value.translated() == "模板须由作者以外的人审批"
     sms = call(account, local(10), channel="sms", template="overdue_reminder")
     assert domain.check(sms, now=local(9)).rule.id == "cn.template"
     domain.review_template(good.pk, by="compliance.wang", approve=True)
     assert domain.check(sms, now=local(9)).allowed
+    with pytest.raises(domain.TemplateRejected) as again:
+        domain.review_template(good.pk, by="compliance.li", approve=False)
+    assert again.value.message == "only a draft can be reviewed (status: Approved by compliance)"
+    with translation.override("zh-hans"):
+        assert again.value.translated() == "只有草稿才能审核（当前状态：合规已审批）"
 
 
 @pytest.mark.django_db

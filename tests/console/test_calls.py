@@ -335,6 +335,29 @@ def test_claiming_a_cancelled_task_without_htmx_is_a_conflict(queue):
     assert AuditEntry.objects.count() == audited
 
 
+def test_claiming_a_task_someone_else_holds_without_htmx_is_a_conflict_naming_them(queue):
+    """A claim refused because another collector holds the task answers 409, as a closed task's
+    does (it answered 400 Bad Request, as if the request were malformed)."""
+    collector, supervisor = _client("phone_collector"), _client("collections_supervisor")
+    task = PlannedAction.objects.get(account_id="C3", kind="call_task")
+    collector.post(f"/console/calls/{task.pk}/claim")
+    held = Claim.objects.get(kind="call", item=str(task.pk))
+    audited = AuditEntry.objects.count()
+
+    english = supervisor.post(f"/console/calls/{task.pk}/claim")
+    supervisor.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+    chinese = supervisor.post(f"/console/calls/{task.pk}/claim")
+
+    assert (english.status_code, english.content.decode()) == (
+        409, "phone_collector is working on it",
+    )  # fmt: skip
+    assert (chinese.status_code, chinese.content.decode()) == (409, "phone_collector 正在处理")
+    assert english["Content-Type"] == "text/plain; charset=utf-8"
+    claim_now = Claim.objects.get(kind="call", item=str(task.pk))
+    assert (claim_now.claimed_by, claim_now.expires_at) == ("phone_collector", held.expires_at)
+    assert AuditEntry.objects.count() == audited
+
+
 def test_a_closed_tasks_refusal_reads_in_the_pages_language(queue):
     task = PlannedAction.objects.get(account_id="C3", kind="call_task")
     PlannedAction.objects.filter(pk=task.pk).update(status="done")

@@ -2,7 +2,7 @@
 ContactRejected, PlacementRefused through doorstep.errors.UserError), while `message` stays
 English for the API, the commands and the logs, whatever language is active."""
 
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
 from django.utils import timezone, translation
@@ -10,7 +10,7 @@ from django.utils.html import escape
 
 from doorstep.visits import domain
 from doorstep.visits.errors import InvalidTransition
-from tests.visits.conftest import NOTICE_DAY, VISIT_DAY, local
+from tests.visits.conftest import NOTICE_DAY, SHANGHAI, VISIT_DAY, local
 
 ENGLISH = {"headers": {"Accept-Language": "en"}}
 
@@ -65,6 +65,32 @@ def test_a_new_date_too_soon_is_refused_in_the_pages_language(client, notice):
     assert english == "a new date must be at least 3 days from today"
     visit.refresh_from_db()
     assert visit.state == "notice_sent"
+
+
+@pytest.mark.django_db
+def test_a_new_date_too_far_ahead_is_refused_naming_the_range_and_the_field(client, notice):
+    visit, url = notice
+    form = {"answer": "reschedule", "new_date": "2099-01-01", "slot": "pm"}
+    earliest = timezone.now().astimezone(SHANGHAI).date() + timedelta(days=3)
+    latest = earliest + timedelta(days=30)
+
+    chinese = client.post(url, form)
+    english = client.post(url, form, **ENGLISH)
+
+    assert error_of(chinese) == f"新的日期不能晚于 {latest}：请在 {earliest} 至 {latest} 之间选择"
+    assert error_of(english) == (
+        f"a new date can be no later than {latest}: choose a day from {earliest} to {latest}"
+    )
+    # The date field offers only the range, and says that it is the one in error.
+    field = (
+        f'<input type="date" name="new_date" id="new_date" min="{earliest}" max="{latest}" '
+        'required aria-invalid="true" aria-describedby="answer-error">'
+    )
+    assert field in chinese.content.decode()
+    assert f"日期（{earliest} 至 {latest}）" in chinese.content.decode()
+    assert f"Date (from {earliest} to {latest})" in english.content.decode()
+    visit.refresh_from_db()
+    assert (visit.state, visit.visit_date) == ("notice_sent", VISIT_DAY)
 
 
 @pytest.mark.django_db

@@ -5,18 +5,21 @@ from datetime import UTC, date, datetime
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F
+from django.utils import translation
 
 from doorstep.intake.importer import import_portfolio
 from doorstep.ledger.domain import (
     LedgerDifference,
     check_ledger,
+    place_hold,
     post_payment,
+    post_waiver,
     refresh_projection,
     reverse_entry,
 )
 from doorstep.ledger.enums import AccountStatus, EntryKind, EntrySource
-from doorstep.ledger.errors import PaymentRejected
-from doorstep.ledger.models import Account, LedgerEntry
+from doorstep.ledger.errors import HoldRejected, PaymentRejected, WaiverRejected
+from doorstep.ledger.models import Account, Hold, LedgerEntry
 from doorstep.ledger.queries import account_position
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -88,6 +91,44 @@ def test_post_payment_refuses_a_payment_dated_in_the_future(portfolio):
 
     assert refused.value.code == "payment.future"
     assert LedgerEntry.objects.filter(source=EntrySource.API).count() == 0
+
+
+@pytest.mark.django_db
+def test_ledger_refusals_keep_their_code_and_english_and_read_in_chinese(portfolio):
+    """What a page shows (`translated()`) is in its reader's language; `message` (the API's
+    detail, the logs) stays English whatever language is active when the refusal is raised."""
+    entries, holds = LedgerEntry.objects.count(), Hold.objects.count()
+    place_hold("A0001", kind="dispute", since=AS_OF, by="t")
+    refused = []
+    with translation.override("zh-hans"):
+        for attempt in (
+            lambda: pay("A0001", 904001),
+            lambda: pay("A9999", 100),
+            lambda: place_hold("A0001", kind="dispute", since=AS_OF, by="t"),
+            lambda: place_hold("A0001", kind="holiday", since=AS_OF, by="t"),
+            lambda: post_waiver("A0001", amount_cents=100, by="t", reference="W-1", note="",
+                                at=NOW),
+        ):  # fmt: skip
+            with pytest.raises((PaymentRejected, HoldRejected, WaiverRejected)) as caught:
+                attempt()
+            refused.append(caught.value)
+        chinese = [r.translated() for r in refused]
+
+    assert [(r.code, r.field, r.message) for r in refused] == [
+        ("payment.overpayment", "amount", "amount exceeds what is owed (9040.00)"),
+        ("payment.no_account", "", "account A9999 does not exist"),
+        ("hold.duplicate", "", "this hold is already recorded"),
+        ("hold.kind", "kind", "unknown hold kind 'holiday'"),
+        ("waiver.too_much", "amount", "only 0.00 of charges is left to waive"),
+    ]
+    assert chinese == [
+        "金额超过未还余额（9040.00 元）",
+        "账户 A9999 不存在",
+        "该暂停已登记",
+        "未知的暂停类型 'holiday'",
+        "可减免的费用仅剩 0.00 元",
+    ]
+    assert (LedgerEntry.objects.count(), Hold.objects.count()) == (entries, holds + 1)
 
 
 @pytest.mark.django_db

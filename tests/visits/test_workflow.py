@@ -245,6 +245,44 @@ def test_a_reschedule_needs_a_date_three_days_out_and_a_new_notice(field):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("asked", [date(2026, 12, 16), date(2099, 1, 1)])
+def test_a_reschedule_beyond_the_span_is_refused_naming_the_range(field, asked):
+    visit = noticed(field)
+    at = local(NOTICE_DAY, 18)
+    moves = VisitTransition.objects.count()
+    entries = AuditEntry.objects.count()
+
+    with pytest.raises(VisitError) as refused:
+        domain.answer_notice(visit.pk, answer="reschedule", by="borrower", at=at, via="portal",
+                             new_date=asked, window=(time(14), time(16)))  # fmt: skip
+
+    # Noticed on Thursday 12 November: from Sunday the 15th (three days) to 30 days after that.
+    assert (refused.value.code, refused.value.field, refused.value.message) == (
+        "visit.reschedule_date", "new_date",
+        "a new date can be no later than 2026-12-15: choose a day from 2026-11-15 to 2026-12-15",
+    )  # fmt: skip
+    visit.refresh_from_db()
+    assert (visit.state, visit.visit_date, visit.answer) == (VisitState.NOTICE_SENT, VISIT_DAY, "")
+    assert VisitTransition.objects.count() == moves
+    assert AuditEntry.objects.count() == entries
+
+
+@pytest.mark.django_db
+def test_a_reschedule_may_go_to_the_last_day_of_the_span_which_is_a_setting(field, settings):
+    visit = noticed(field)
+    at = local(NOTICE_DAY, 18)
+    settings.DOORSTEP_VISITS = {**settings.DOORSTEP_VISITS, "reschedule_span_days": 7}
+
+    assert domain.reschedule_range(visit, at) == (date(2026, 11, 15), date(2026, 11, 22))
+    with pytest.raises(VisitError, match="no later than 2026-11-22"):
+        domain.answer_notice(visit.pk, answer="reschedule", by="borrower", at=at, via="portal",
+                             new_date=date(2026, 11, 23))  # fmt: skip
+    moved = domain.answer_notice(visit.pk, answer="reschedule", by="borrower", at=at,
+                                 via="portal", new_date=date(2026, 11, 22))  # fmt: skip
+    assert (moved.state, moved.visit_date) == (VisitState.RESCHEDULED, date(2026, 11, 22))
+
+
+@pytest.mark.django_db
 def test_settling_the_account_cancels_pending_visits_in_the_same_transaction(field):
     visit = noticed(field)
     take_payment("V1", amount_cents=500000, paid_at=local(NOTICE_DAY, 15), reference="PAY-ALL",

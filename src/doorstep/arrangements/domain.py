@@ -568,10 +568,9 @@ def _activate(
                 at=at,
             )
         except LedgerError as exc:
+            # The ledger's refusal itself as the figure: a page shows it in its reader's language.
             raise ArrangementError(
-                "%(reason)s",
-                code="arrangement.waiver",
-                params={"reason": exc.message},
+                "%(reason)s", code="arrangement.waiver", params={"reason": exc}
             ) from exc
     else:
         fields["hold"] = place_hold(

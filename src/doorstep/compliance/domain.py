@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 from doorstep.audit.domain import record
 from doorstep.bulkinsert import insert_objects
@@ -25,6 +26,7 @@ from doorstep.compliance.engine.pack import Pack, load_pack
 from doorstep.compliance.models import Refusal
 from doorstep.compliance.queries import context_for
 from doorstep.contact.models import Permit
+from doorstep.errors import UserError, in_language
 from doorstep.ledger.models import Account, Borrower
 from doorstep.ledger.queries import locked_account
 from doorstep.timing import timed
@@ -140,8 +142,20 @@ def _account(account_id: str) -> Account:
     return account
 
 
-class TemplateRejected(ValueError):
-    code = "template.rejected"
+class TemplateRejected(UserError):
+    """A review that cannot go through (not a draft, the author approving, forbidden wording),
+    read by the compliance officer in their language. One code for all: `template.rejected`."""
+
+
+# The kinds of forbidden wording (packs/phrases.yaml) as a reviewer reads them (lazy, in the
+# refusal's reader's language; a context, as the words are common). A kind added to the file and
+# not here is shown by its key.
+PHRASE_KINDS = {
+    "threats": pgettext_lazy("forbidden wording", "threats"),
+    "false_claims": pgettext_lazy("forbidden wording", "false claims"),
+    "insults": pgettext_lazy("forbidden wording", "insults"),
+    "exposure": pgettext_lazy("forbidden wording", "exposure"),
+}
 
 
 @cache
@@ -176,14 +190,27 @@ def review_template(template_id: int, *, by: str, approve: bool, note: str = "",
     with transaction.atomic():
         template = Template.objects.select_for_update().get(pk=template_id)
         if template.status != TemplateStatus.DRAFT:
-            raise TemplateRejected(f"only a draft can be reviewed (this one is {template.status})")
+            raise TemplateRejected(
+                gettext_noop("only a draft can be reviewed (status: %(status)s)"),
+                code="template.rejected", params={"status": TemplateStatus(template.status).label},
+            )  # fmt: skip
         if approve:
             if template.created_by == by:
-                raise TemplateRejected("a template is approved by someone other than its author")
+                raise TemplateRejected(
+                    gettext_noop("a template is approved by someone other than its author"),
+                    code="template.rejected",
+                )
             found = forbidden_in(template.body)
             if found:
-                listed = ", ".join(f"{phrase} ({kind})" for kind, phrase in found)
-                raise TemplateRejected(f"the template contains forbidden wording: {listed}")
+                listed = in_language(
+                    lambda: ", ".join(
+                        f"{phrase} ({PHRASE_KINDS.get(kind, kind)})" for kind, phrase in found
+                    )
+                )
+                raise TemplateRejected(
+                    gettext_noop("the template contains forbidden wording: %(found)s"),
+                    code="template.rejected", field="body", params={"found": listed},
+                )  # fmt: skip
             Template.objects.filter(
                 code=template.code,
                 channel=template.channel,

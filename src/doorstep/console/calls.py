@@ -14,7 +14,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -128,10 +128,10 @@ def claim_item(request, action_id: int):
             # 200 even when refused: htmx swaps only successful responses, and the row says why.
             {"a": _row(action), "holder": holder, "me": by, "error": error, "closed": closed},
         )
-    if closed:
-        return HttpResponse(error, status=409, content_type="text/plain; charset=utf-8")
     if error:
-        return HttpResponseBadRequest(error)
+        # Someone else holds the task, or it is closed: the request was sound, the task's state
+        # stands in its way (409 either way; the message names the holder or the status).
+        return HttpResponse(error, status=409, content_type="text/plain; charset=utf-8")
     if holder == by:
         return redirect("console-account", account_id=action.account_id)
     return redirect("console-calls")

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from doorstep.audit.domain import record
 from doorstep.ledger.engine.positions import CHARGE_KINDS
@@ -62,9 +63,14 @@ def post_payment(
     """
     at = at or timezone.now()
     if timezone.is_naive(paid_at):
-        raise PaymentRejected("paid_at must carry a UTC offset", code="payment.naive_time")
+        raise PaymentRejected(
+            gettext_noop("paid_at must carry a UTC offset"), code="payment.naive_time",
+            field="paid_at",
+        )  # fmt: skip
     if paid_at > at:
-        raise PaymentRejected("paid_at is in the future", code="payment.future")
+        raise PaymentRejected(
+            gettext_noop("paid_at is in the future"), code="payment.future", field="paid_at"
+        )
     fingerprint = request_fingerprint(
         account_id=account_id,
         amount_cents=amount_cents,
@@ -74,7 +80,10 @@ def post_payment(
     with transaction.atomic():
         account = locked_account(account_id)
         if account is None:
-            raise PaymentRejected(f"account {account_id} does not exist", code="payment.no_account")
+            raise PaymentRejected(
+                gettext_noop("account %(account)s does not exist"), code="payment.no_account",
+                params={"account": account_id},
+            )  # fmt: skip
         if idempotency_key:
             previous = (
                 IdempotencyRecord.objects.select_related("entry")
@@ -84,25 +93,34 @@ def post_payment(
             if previous is not None:
                 if previous.fingerprint != fingerprint:
                     raise IdempotencyConflict(
-                        "this idempotency key was already used for a different payment",
+                        gettext_noop(
+                            "this idempotency key was already used for a different payment"
+                        ),
                         code="payment.idempotency_conflict",
                     )
                 return PostedPayment(previous.entry, account, replayed=True)
         if amount_cents <= 0:
-            raise PaymentRejected("amount must be positive", code="payment.not_positive")
+            raise PaymentRejected(
+                gettext_noop("amount must be positive"), code="payment.not_positive",
+                field="amount",
+            )  # fmt: skip
         if account.status == AccountStatus.SETTLED:
             raise PaymentRejected(
-                f"account {account.id} is already settled", code="payment.account_settled"
-            )
+                gettext_noop("account %(account)s is already settled"),
+                code="payment.account_settled", params={"account": account.id},
+            )  # fmt: skip
         if reference and LedgerEntry.objects.filter(reference=reference).exists():
             raise PaymentRejected(
-                f"payment {reference} is already posted", code="payment.duplicate_reference"
-            )
+                gettext_noop("payment %(reference)s is already posted"),
+                code="payment.duplicate_reference", field="reference",
+                params={"reference": reference},
+            )  # fmt: skip
         if amount_cents > account.balance_cents:
             raise PaymentRejected(
-                f"amount exceeds what is owed ({yuan(account.balance_cents)})",
-                code="payment.overpayment",
-            )
+                gettext_noop("amount exceeds what is owed (%(owed)s)"),
+                code="payment.overpayment", field="amount",
+                params={"owed": yuan(account.balance_cents)},
+            )  # fmt: skip
         effective_on = local_date(account, paid_at)
         before = {"credited_cents": account.credited_cents, "status": account.status}
         entry = LedgerEntry.objects.create(
@@ -157,9 +175,13 @@ def reverse_entry(
         original = LedgerEntry.objects.select_related("account").get(pk=entry_id)
         account = locked_account(original.account_id)
         if original.reverses_id is not None:
-            raise PaymentRejected("a reversal cannot itself be reversed", code="entry.reversal")
+            raise PaymentRejected(
+                gettext_noop("a reversal cannot itself be reversed"), code="entry.reversal"
+            )
         if LedgerEntry.objects.filter(reverses=original).exists():
-            raise PaymentRejected("entry is already reversed", code="entry.already_reversed")
+            raise PaymentRejected(
+                gettext_noop("entry is already reversed"), code="entry.already_reversed"
+            )
         before = {
             "credited_cents": account.credited_cents,
             "charged_cents": account.charged_cents,
@@ -484,15 +506,21 @@ def place_hold(
     Hold row; an audit entry (hold.placed). Re-evaluating the account is the caller's next step (strategy.domain does both).
     Raises HoldRejected."""
     if kind not in HoldKind.values:
-        raise HoldRejected(f"unknown hold kind {kind!r}", code="hold.kind")
+        raise HoldRejected(
+            gettext_noop("unknown hold kind %(kind)s"), code="hold.kind", field="kind",
+            params={"kind": repr(kind)},
+        )  # fmt: skip
     if until is not None and until < since:
-        raise HoldRejected("until is before since", code="hold.dates")
+        raise HoldRejected(gettext_noop("until is before since"), code="hold.dates", field="until")
     with transaction.atomic():
         account = locked_account(account_id)
         if account is None:
-            raise HoldRejected(f"no account {account_id}", code="hold.no_account")
+            raise HoldRejected(
+                gettext_noop("no account %(account)s"), code="hold.no_account",
+                params={"account": account_id},
+            )  # fmt: skip
         if Hold.objects.filter(account=account, kind=kind, since=since).exists():
-            raise HoldRejected("this hold is already recorded", code="hold.duplicate")
+            raise HoldRejected(gettext_noop("this hold is already recorded"), code="hold.duplicate")
         hold = Hold.objects.create(account=account, kind=kind, since=since, until=until)
         record(
             "hold.placed",
@@ -512,7 +540,7 @@ def release_hold(hold: Hold, *, until: date, by: str, reason: str) -> Hold:
         locked_account(hold.account_id)
         hold = Hold.objects.select_for_update().get(pk=hold.pk)
         if hold.until is not None and hold.until <= until:
-            raise HoldRejected("this hold is already closed", code="hold.closed")
+            raise HoldRejected(gettext_noop("this hold is already closed"), code="hold.closed")
         # The constraint wants until >= since: a hold released on its first day held that day.
         until = max(until, hold.since)
         hold.until = until
@@ -547,14 +575,21 @@ def post_waiver(
     with transaction.atomic():
         account = locked_account(account_id)
         if account is None or account.status == AccountStatus.SETTLED:
-            raise WaiverRejected(f"account {account_id} is not open", code="waiver.account")
-        if amount_cents <= 0:
-            raise WaiverRejected("a waiver must be positive", code="waiver.not_positive")
-        if amount_cents > waivable_cents(account):
             raise WaiverRejected(
-                f"only {yuan(waivable_cents(account))} of charges is left to waive",
-                code="waiver.too_much",
-            )
+                gettext_noop("account %(account)s is not open"), code="waiver.account",
+                params={"account": account_id},
+            )  # fmt: skip
+        if amount_cents <= 0:
+            raise WaiverRejected(
+                gettext_noop("a waiver must be positive"), code="waiver.not_positive",
+                field="amount",
+            )  # fmt: skip
+        left = waivable_cents(account)
+        if amount_cents > left:
+            raise WaiverRejected(
+                gettext_noop("only %(left)s of charges is left to waive"),
+                code="waiver.too_much", field="amount", params={"left": yuan(left)},
+            )  # fmt: skip
         entry = LedgerEntry.objects.create(
             account=account,
             kind=EntryKind.WAIVER,

@@ -1,11 +1,12 @@
-"""The ledger's one exception type: a user-safe message and a stable code."""
+"""The ledger's one exception type: an English template with its figures and a stable code
+(doorstep.errors.UserError), so a page shows it in its reader's language (`translated()`) and
+the API, the commands and the logs keep the English `message`."""
+
+from doorstep.errors import UserError
 
 
-class LedgerError(Exception):
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+class LedgerError(UserError):
+    pass
 
 
 class PaymentRejected(LedgerError):

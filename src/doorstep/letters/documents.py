@@ -19,7 +19,10 @@ VISIT_HOURS = (time(8), time(20))
 
 
 class LetterInvalid(ValueError):
-    """A document whose content contradicts itself; the message names the field."""
+    """A document whose content contradicts itself; the message names the field. English only, for
+    developers: doorstep builds every document from its own records, so this is a bug in the
+    caller, never a reader's mistake. No page or command shows the message (it is a server error
+    and a log line); the case file drops a stale notice instead."""
 
     code = "letter.invalid"
 

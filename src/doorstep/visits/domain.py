@@ -556,7 +556,7 @@ def visit_for_token(token: str, *, max_age_days: int = 60) -> Visit:
         raise VisitError(
             gettext_noop("this link is not valid or has expired"), code="visit.token"
         ) from e
-    return Visit.objects.select_related("account__borrower", "team").get(pk=visit_id)
+    return Visit.objects.select_related("account__borrower__region", "team").get(pk=visit_id)
 
 
 def send_notice(
@@ -665,6 +665,14 @@ def _keep_notice_letter(visit: Visit, *, at: datetime, position: Position) -> No
 # --- the borrower's answer ----------------------------------------------------------------
 
 
+def reschedule_range(visit: Visit, at: datetime) -> tuple[date, date]:
+    """The first and the last day the visit may be moved to, on the account's calendar: the
+    notice lead ahead at the soonest, and `reschedule_span_days` after that at the latest, so that
+    a reschedule cannot park a visit indefinitely."""
+    earliest = local_date(visit.account, at) + timedelta(days=_cfg("notice_days"))
+    return earliest, earliest + timedelta(days=_cfg("reschedule_span_days"))
+
+
 def answer_notice(
     visit_id: str,
     *,
@@ -676,8 +684,8 @@ def answer_notice(
     window: tuple[time, time] | None = None,
 ) -> Visit:
     """The borrower (through the portal link) or staff on the borrower's word confirms,
-    reschedules (to a date at least the notice lead ahead, optionally a window) or declines.
-    A decline also holds visits on the account for 30 days. Raises VisitError."""
+    reschedules (to a day of `reschedule_range`, optionally a window) or declines. A decline
+    also holds visits on the account for 30 days. Raises VisitError."""
     if answer not in Answer.values:
         raise VisitError(
             gettext_noop("unknown answer %(answer)s"), code="visit.answer",
@@ -707,11 +715,21 @@ def answer_notice(
                     by=by,
                 )
             return visit
-        lead = _cfg("notice_days")
-        if new_date is None or (new_date - local_date(visit.account, at)).days < lead:
+        earliest, latest = reschedule_range(visit, at)
+        if new_date is None or new_date < earliest:
             raise VisitError(
                 gettext_noop("a new date must be at least %(days)s days from today"),
-                code="visit.reschedule_date", field="new_date", params={"days": lead},
+                code="visit.reschedule_date", field="new_date",
+                params={"days": _cfg("notice_days")},
+            )  # fmt: skip
+        if new_date > latest:
+            raise VisitError(
+                gettext_noop(
+                    "a new date can be no later than %(latest)s: choose a day from %(earliest)s "
+                    "to %(latest)s"
+                ),
+                code="visit.reschedule_date", field="new_date",
+                params={"earliest": earliest, "latest": latest},
             )  # fmt: skip
         if window is not None:
             _require_window(window)

@@ -207,7 +207,7 @@ def answer(request, token: str):
         visit = domain.visit_for_token(token)
     except (VisitError, Visit.DoesNotExist):
         raise Http404("this link is not valid or has expired") from None
-    error = ""
+    error, field = "", ""
     if request.method == "POST":
         choice = request.POST.get("answer", "")
         try:
@@ -226,10 +226,12 @@ def answer(request, token: str):
             )  # fmt: skip
             return redirect("visit-answer", token=token)
         except VisitError as e:
-            error = e.translated()
+            error, field = e.translated(), e.field
     visit.refresh_from_db()
+    earliest, latest = domain.reschedule_range(visit, timezone.now())
     return render(request, "web/public/answer.html", {
-        "visit": visit, "token": token, "error": error,
+        "visit": visit, "token": token, "error": error, "field": field,
+        "earliest": earliest, "latest": latest,
         "members": visit.team.members.all() if visit.team_id else (),
         "can_answer": visit.state in (VisitState.NOTICE_SENT, VisitState.CONFIRMED,
                                       VisitState.ASSIGNED),

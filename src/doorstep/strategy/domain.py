@@ -11,6 +11,7 @@ import hashlib
 import logging
 import shutil
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -605,26 +606,39 @@ WHERE status = '{ActionStatus.PLANNED}' AND as_of < {d}
 
 
 def _run_in_postgres(as_of, strategy, version_id, run_id, dry_run, fail_half_way):
+    """The night in one transaction on PostgreSQL's own tables.
+
+    The features and the decisions go into UNLOGGED tables named for this run, not temporary
+    ones: PostgreSQL reads a temporary table in the leader process only, and the decisions
+    statement (every rule, stage and reason per account) then took 9 s where two parallel
+    workers take 5 s at a million accounts. They are created in the transaction, so a rollback
+    or a killed run leaves nothing, and dropped before it commits. JIT, off for doorstep's
+    connections (settings), is on for the features statement alone, whose window and aggregates
+    it shortens by about a tenth."""
+    work = f"nightly_{uuid.uuid4().hex[:12]}"
+    features_table, decisions_table = f"{work}_features", f"{work}_dec"
     features = features_sql(as_of, "postgres", sources=snapshot.source_ctes(as_of))
     decided = decisions_sql(strategy, "features", "postgres")
-    plan = actions_sql(strategy, "nightly_dec")
+    plan = actions_sql(strategy, decisions_table)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '256MB'")
         with _phase("features"):
-            cursor.execute(f"CREATE TEMP TABLE nightly_features ON COMMIT DROP AS {features}")
-            cursor.execute("ANALYZE nightly_features")  # autovacuum never sees temp tables
+            cursor.execute("SET LOCAL jit = on")
+            cursor.execute(f"CREATE UNLOGGED TABLE {features_table} AS {features}")
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute(f"ANALYZE {features_table}")  # autovacuum comes later, if at all
         model = active_model()
         if model is not None:
             with _phase("score"):
-                _score_in_postgres(cursor, model)
+                _score_in_postgres(cursor, model, features_table)
         with _phase("decisions"):
             cursor.execute(
-                "CREATE TEMP TABLE nightly_dec ON COMMIT DROP AS "
-                + decided.replace("FROM features f", "FROM nightly_features f")
+                f"CREATE UNLOGGED TABLE {decisions_table} AS "
+                + decided.replace("FROM features f", f"FROM {features_table} f")
             )
-            cursor.execute("ANALYZE nightly_dec")
+            cursor.execute(f"ANALYZE {decisions_table}")
         with _phase("plan"):
-            cursor.execute("SELECT stage, COUNT(*) FROM nightly_dec GROUP BY stage")
+            cursor.execute(f"SELECT stage, COUNT(*) FROM {decisions_table} GROUP BY stage")
             stages = dict(cursor.fetchall())
             accounts = sum(stages.values())
             actions = 0
@@ -640,7 +654,7 @@ def _run_in_postgres(as_of, strategy, version_id, run_id, dry_run, fail_half_way
             cursor.execute(f"DELETE FROM strategy_decision WHERE as_of = {d}")
             cursor.execute(
                 f"INSERT INTO strategy_decision ({DECISION_COLUMNS}) "
-                + _decision_select(as_of, version_id, run_id, Engine.POSTGRES, "nightly_dec")
+                + _decision_select(as_of, version_id, run_id, Engine.POSTGRES, decisions_table)
             )
             if fail_half_way:
                 raise RuntimeError("killed half-way (test)")
@@ -655,14 +669,15 @@ def _run_in_postgres(as_of, strategy, version_id, run_id, dry_run, fail_half_way
                 )
                 cursor.execute(_insert_new_actions("nightly_new"))
             cursor.execute(_cancel_stale_actions(as_of))
+            cursor.execute(f"DROP TABLE {features_table}, {decisions_table}")
     return accounts, actions, stages
 
 
-def _score_in_postgres(cursor, model) -> None:
-    """Score the accounts in collections of nightly_features: their history inputs out, the
+def _score_in_postgres(cursor, model, features_table: str = "nightly_features") -> None:
+    """Score the accounts in collections of `features_table`: their history inputs out, the
     scores back through COPY into a temp table, one UPDATE."""
     cursor.execute(
-        f"SELECT account_id, {', '.join(SCORE_INPUTS)} FROM nightly_features WHERE {IN_COLLECTIONS}"
+        f"SELECT account_id, {', '.join(SCORE_INPUTS)} FROM {features_table} WHERE {IN_COLLECTIONS}"
     )
     names = [c.name for c in cursor.description]
     rows = cursor.fetchall()
@@ -681,8 +696,8 @@ def _score_in_postgres(cursor, model) -> None:
     with cursor.copy(f"COPY nightly_scores ({', '.join(order)}) FROM STDIN") as copy:
         for row in zip(*(scores.column(name).to_pylist() for name in order), strict=True):
             copy.write_row(row)
-    cursor.execute(_set_scores("nightly_features", "nightly_scores"))
-    cursor.execute("ANALYZE nightly_features")
+    cursor.execute(_set_scores(features_table, "nightly_scores"))
+    cursor.execute(f"ANALYZE {features_table}")
 
 
 # --- real time --------------------------------------------------------------------------------

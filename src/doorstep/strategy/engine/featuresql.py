@@ -291,16 +291,13 @@ contact_figures AS (
            SUM(CASE WHEN channel = 'visit' AND at_epoch >= day_end - {window}
                     THEN 1 ELSE 0 END) AS visits_30d,
            MAX(CASE WHEN channel = 'visit' THEN at_epoch END) AS last_visit,
-           MAX(CASE WHEN channel = 'call' THEN at_epoch END) AS last_call,
+           -- The last call's time and whether it found the number lost, in one value: twice
+           -- the epoch, plus one if lost (of calls at the same second, any lost one counts).
+           MAX(CASE WHEN channel = 'call'
+                    THEN at_epoch * 2 + CASE WHEN outcome IN ({_in(LOST_OUTCOMES)}) THEN 1 ELSE 0 END
+               END) AS last_call_mark,
            MAX(day_end) AS day_end
     FROM con GROUP BY account_id
-),
-last_call AS (
-    SELECT c.account_id,
-           MAX(CASE WHEN c.outcome IN ({_in(LOST_OUTCOMES)}) THEN 1 ELSE 0 END) AS unreachable
-    FROM con c JOIN contact_figures f
-      ON f.account_id = c.account_id AND c.at_epoch = f.last_call AND c.channel = 'call'
-    GROUP BY c.account_id
 ),
 ptp AS (
     SELECT contact_id, account_id, ptp_amount_cents, ptp_date,
@@ -363,7 +360,7 @@ SELECT f.account_id,
        f.auto_debit,
        CAST(f.next_due - {d} AS INTEGER) AS days_to_next_due,
        (cf.last_reached IS NULL OR cf.last_reached < f.day_end - {window})
-           AND COALESCE(lc.unreachable, 0) = 1 AS lost_contact,
+           AND COALESCE(cf.last_call_mark % 2, 0) = 1 AS lost_contact,
        CAST(FLOOR((f.day_end - 1 - cf.last_reached) / {DAY}.0) AS INTEGER)
            AS days_since_last_reached,
        CAST(COALESCE(cf.refusals_30d, 0) AS INTEGER) AS refusals_30d,
@@ -383,7 +380,6 @@ SELECT f.account_id,
        COALESCE(pv.stage, 'none') AS previous_stage
 FROM figures f
 LEFT JOIN contact_figures cf ON cf.account_id = f.account_id
-LEFT JOIN last_call lc ON lc.account_id = f.account_id
 LEFT JOIN ptp_figures pf ON pf.account_id = f.account_id
 LEFT JOIN hold_figures h ON h.account_id = f.account_id
 LEFT JOIN previous pv ON pv.account_id = f.account_id

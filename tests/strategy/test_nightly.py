@@ -10,6 +10,7 @@ from django.contrib.auth.models import Permission, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from doorstep.api.models import ApiToken
@@ -135,6 +136,22 @@ def test_a_dry_run_writes_nothing(tmp_path):
     assert (
         Decision.objects.count() == PlannedAction.objects.count() == NightlyRun.objects.count() == 0
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_version_and_run_a_night_decided_with_cannot_be_deleted(tmp_path):
+    """Decisions and actions keep their version and run without a database constraint (models:
+    BY_CONSTRUCTION); the ORM's PROTECT still refuses to delete either while rows point at it."""
+    small_portfolio(tmp_path)
+    domain.run_nightly(AS_OF, by="test")
+    run = NightlyRun.objects.get()
+
+    with pytest.raises(ProtectedError):
+        run.strategy.delete()
+    with pytest.raises(ProtectedError):
+        run.delete()
+    assert Decision.objects.filter(run=run, strategy=run.strategy).count() == 4
+    assert PlannedAction.objects.filter(run=run).count() == 4
 
 
 @pytest.mark.django_db

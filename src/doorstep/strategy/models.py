@@ -53,6 +53,15 @@ class NightlyRun(models.Model):
         return f"run {self.as_of} {self.engine} {self.status}"
 
 
+# A reference that every row a night writes shares with the rest of that night (its strategy
+# version, its run, its scoring model): the night names an existing row once, so a database check
+# of each of a million rows proves nothing more, and cost 3–4 s of a 71 s night on PostgreSQL
+# (its deferred checks run one query per row), with one more B-tree written per row besides.
+# Nothing looks decisions or actions up by these columns; PROTECT still holds in the ORM (a delete
+# of the version, run or model is refused while rows point at it).
+BY_CONSTRUCTION = {"db_constraint": False, "db_index": False}
+
+
 class Decision(models.Model):
     """The stage of one account as of one date, and why (DOMAIN §3–§4). One per account and
     date: a re-run or a real-time re-evaluation replaces it."""
@@ -75,16 +84,30 @@ class Decision(models.Model):
     dpd = models.IntegerField()
     overdue_cents = models.BigIntegerField()
     outstanding_cents = models.BigIntegerField()
-    strategy = models.ForeignKey(StrategyVersion, on_delete=models.PROTECT, related_name="+")
+    # The version, run and model every decision of a night shares: no database constraint or
+    # index (`BY_CONSTRUCTION`). The account keeps both.
+    strategy = models.ForeignKey(
+        StrategyVersion, on_delete=models.PROTECT, related_name="+", **BY_CONSTRUCTION
+    )
     run = models.ForeignKey(
-        NightlyRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        NightlyRun,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        **BY_CONSTRUCTION,
     )
     engine = models.CharField(max_length=10, choices=Engine.choices)
     # The collection score in force when the decision was made (NULL: none was active), and the
     # account's score and band when it was in collections (docs/scoring.md). A probability
     # rounded to 6 places, never money.
     model = models.ForeignKey(
-        ScoringModel, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        ScoringModel,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        **BY_CONSTRUCTION,
     )
     risk_score = models.FloatField(null=True, blank=True)
     risk_band = models.CharField(max_length=8, null=True, blank=True)
@@ -127,7 +150,12 @@ class PlannedAction(models.Model):
     # The guard's rule that refused it at planning time (compliance.screen); sending asks again.
     refused_rule = models.CharField(max_length=64, blank=True, default="", db_default="")
     run = models.ForeignKey(
-        NightlyRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        NightlyRun,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        **BY_CONSTRUCTION,
     )
 
     class Meta:

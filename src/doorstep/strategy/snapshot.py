@@ -47,7 +47,11 @@ def source_queries(as_of: date, vendor: str) -> dict[str, str]:
     d = f"'{as_of.isoformat()}'"
     if vendor == "postgresql":
         d = f"DATE {d}"
-        epoch = "CAST(FLOOR(EXTRACT(EPOCH FROM at)) AS BIGINT)"
+        # date_part is float8 arithmetic where EXTRACT is numeric (PostgreSQL 14+), and the in-place
+        # engine evaluates this once per use per contact row (7.7M rows at a million accounts,
+        # about 1.5 s). Flooring is exact: at microsecond resolution an instant lies at least 1e-6 s
+        # below the next second, and float8 resolves 2.4e-7 s at today's epochs.
+        epoch = "CAST(FLOOR(date_part('epoch', at)) AS BIGINT)"
         text = "CAST({} AS TEXT)"
         settled_after = f"{d} - {SETTLED_LOOKBACK_DAYS}"
     else:

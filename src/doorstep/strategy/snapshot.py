@@ -25,6 +25,7 @@ from doorstep.arrowdb import adbc_connect
 from doorstep.ledger.engine.positions import CHARGE_KINDS, CREDIT_KINDS
 from doorstep.ledger.models import Region
 from doorstep.strategy.engine.account import day_end_epoch
+from doorstep.strategy.engine.featuresql import sql_list
 
 # An account settled this long before the as-of date gets no decision: it left collections.
 SETTLED_LOOKBACK_DAYS = 35
@@ -153,11 +154,11 @@ def ledger_stream_sql(as_of: date) -> str:
             SELECT account_id, effective_on AS day, amount_cents AS credit, {zero} AS charge,
                    {none} AS cumulative
             FROM ledger_ledgerentry
-            WHERE kind IN ({", ".join(f"'{k}'" for k in CREDIT_KINDS)}) AND effective_on <= {d}
+            WHERE kind IN ({sql_list(CREDIT_KINDS)}) AND effective_on <= {d}
             UNION ALL
             SELECT e.account_id, i.due_date, {zero}, e.amount_cents, {none}
             FROM ledger_ledgerentry e JOIN ledger_instalment i ON i.id = e.instalment_id
-            WHERE e.kind IN ({", ".join(f"'{k}'" for k in CHARGE_KINDS)}) AND e.effective_on <= {d}
+            WHERE e.kind IN ({sql_list(CHARGE_KINDS)}) AND e.effective_on <= {d}
             UNION ALL
             SELECT account_id, due_date, {zero}, {zero}, cumulative_cents FROM ledger_instalment"""
 

@@ -38,7 +38,8 @@ from doorstep.strategy.engine.features import (
 )
 
 
-def _in(values) -> str:
+def sql_list(values) -> str:
+    """Constants (kinds, outcomes) as the inside of an SQL IN list."""
     return ", ".join(f"'{v}'" for v in values)
 
 
@@ -76,7 +77,7 @@ def _ledger_joined_sql(as_of: date) -> str:
     history = ", ".join([*(f"hc.cr_{k}" for k in steps), *(f"ho.oldest_{k}" for k in steps[:-1])])
     return f"""credit AS (
     SELECT account_id, SUM(amount_cents) AS credited FROM ent
-    WHERE kind IN ({_in(CREDIT_KINDS)}) GROUP BY account_id
+    WHERE kind IN ({sql_list(CREDIT_KINDS)}) GROUP BY account_id
 ),
 hist_credit AS (
     -- What had been credited by each of the six 30-day steps back (the collection score's
@@ -93,7 +94,7 @@ hist_oldest AS (
 ),
 charge AS (
     SELECT account_id, seq, SUM(amount_cents) AS charged FROM ent
-    WHERE kind IN ({_in(CHARGE_KINDS)}) AND seq IS NOT NULL GROUP BY account_id, seq
+    WHERE kind IN ({sql_list(CHARGE_KINDS)}) AND seq IS NOT NULL GROUP BY account_id, seq
 ),
 charge_total AS (
     SELECT account_id, SUM(charged) AS charged FROM charge GROUP BY account_id
@@ -255,13 +256,13 @@ def features_sql(as_of: date, dialect: str, sources: str = "") -> str:
         ledger = ledger_pass_sql(as_of)
         credit_day = (
             f"SELECT account_id, effective_on AS day, amount_cents AS amount FROM ent "
-            f"WHERE kind IN ({_in(CREDIT_KINDS)})"
+            f"WHERE kind IN ({sql_list(CREDIT_KINDS)})"
         )
     else:
         ledger = _ledger_joined_sql(as_of)
         credit_day = (
             f"SELECT account_id, effective_on AS day, SUM(amount_cents) AS amount "
-            f"FROM ent WHERE kind IN ({_in(CREDIT_KINDS)}) GROUP BY account_id, effective_on"
+            f"FROM ent WHERE kind IN ({sql_list(CREDIT_KINDS)}) GROUP BY account_id, effective_on"
         )
     return f"""
 WITH {sources + "," if sources else ""}
@@ -285,7 +286,7 @@ con AS{inline} (
 ),
 contact_figures AS (
     SELECT account_id,
-           MAX(CASE WHEN outcome IN ({_in(REACHED_OUTCOMES)}) THEN at_epoch END) AS last_reached,
+           MAX(CASE WHEN outcome IN ({sql_list(REACHED_OUTCOMES)}) THEN at_epoch END) AS last_reached,
            SUM(CASE WHEN outcome = 'refused' AND at_epoch >= day_end - {window}
                     THEN 1 ELSE 0 END) AS refusals_30d,
            SUM(CASE WHEN channel = 'visit' AND at_epoch >= day_end - {window}
@@ -294,7 +295,7 @@ contact_figures AS (
            -- The last call's time and whether it found the number lost, in one value: twice
            -- the epoch, plus one if lost (of calls at the same second, any lost one counts).
            MAX(CASE WHEN channel = 'call'
-                    THEN at_epoch * 2 + CASE WHEN outcome IN ({_in(LOST_OUTCOMES)}) THEN 1 ELSE 0 END
+                    THEN at_epoch * 2 + CASE WHEN outcome IN ({sql_list(LOST_OUTCOMES)}) THEN 1 ELSE 0 END
                END) AS last_call_mark,
            MAX(day_end) AS day_end
     FROM con GROUP BY account_id

@@ -2,6 +2,7 @@
 the nightly SQL, the Python twin and (on PostgreSQL) the in-place SQL agree on every account."""
 
 import json
+import shutil
 
 import dj_database_url
 import pytest
@@ -59,6 +60,27 @@ def test_duckdb_on_sqlite(var_dir, capsys):
     assert in_place["stages"] == first["stages"]
     assert list(var_dir.glob("bench/nightly-*.sqlite3*")) == []
     assert bench(capsys)["database_cached"] is False
+
+
+def test_in_place_from_parquet_files_unvacuumed_and_kept(var_dir, capsys):
+    """The 10M run's options (docs/scaling.md): a Parquet portfolio, no VACUUM after the import,
+    the night in place and its database kept, not marked loaded."""
+    kept = bench(capsys, "--in-place", "--keep", "--format", "parquet", "--no-vacuum")
+    assert (kept["in_place"], kept["database_cached"]) == (True, False)
+    assert [p.name for p in var_dir.glob("bench/ledger-*")] == [f"ledger-{ACCOUNTS}-7-parquet"]
+    assert list(var_dir.glob("bench/ledger-*/*.parquet"))
+    assert [p.name for p in var_dir.glob("bench/nightly-*.sqlite3")] == [
+        f"nightly-{ACCOUNTS}-7.sqlite3"
+    ]
+    assert list(var_dir.glob("bench/nightly-*.complete")) == []
+    # Kept but not loaded: the next run imports again, from the files already generated.
+    again = bench(capsys, "--format", "parquet")
+    assert again["database_cached"] is False
+    assert again["stages"] == kept["stages"]
+    # A loaded database needs no portfolio files: they are not generated again.
+    shutil.rmtree(var_dir / "bench" / f"ledger-{ACCOUNTS}-7-parquet")
+    assert bench(capsys, "--format", "parquet")["database_cached"] is True
+    assert list(var_dir.glob("bench/ledger-*")) == []
 
 
 @pytest.mark.skipif(postgres_url() is None, reason="DATABASE_URL does not name PostgreSQL")

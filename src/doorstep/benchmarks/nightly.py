@@ -24,6 +24,8 @@ import resource
 import shutil
 import statistics
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from datetime import time as clock
 from pathlib import Path
@@ -69,6 +71,24 @@ def add_arguments(parser) -> None:
         "(at millions of accounts the copy is tens of GB and minutes of I/O)",
     )
     parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="with --in-place: keep the database the night ran on (no longer marked loaded: the "
+        "next run imports again), to run another engine over it by hand",
+    )
+    parser.add_argument(
+        "--format",
+        choices=["csv", "parquet"],
+        default="csv",
+        help="the generated portfolio's files (parquet: about a quarter of the disk at 10M)",
+    )
+    parser.add_argument(
+        "--no-vacuum",
+        action="store_true",
+        help="skip VACUUM after the import (SQLite's rewrites the whole file into a second copy: "
+        "45 GB more at 10M accounts)",
+    )
+    parser.add_argument(
         "--score",
         action="store_true",
         help="train and activate the collection score on the public table first, and time "
@@ -76,35 +96,60 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--worker", choices=["load", "measure"], help=argparse.SUPPRESS)
     parser.add_argument("--portfolio", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--vacuum", choices=["yes", "no"], default="yes", help=argparse.SUPPRESS)
 
 
 def run(options: dict, out) -> dict:
     if options.get("worker") == "load":
-        return _load(options["portfolio"])
+        return _load(options["portfolio"], vacuum=options.get("vacuum", "yes") == "yes")
     if options.get("worker") == "measure":
         return _measure(options)
     accounts, seed, engine = options["accounts"], options["seed"], options["engine"]
-    directory = generated_portfolio(accounts, seed, "csv", out, {})
+    fmt = options.get("format", "csv")
+    load = Load(
+        # Generated only when a database must be loaded: a cached one needs no files.
+        portfolio=lambda: generated_portfolio(accounts, seed, fmt, out, {}),
+        arguments=["--vacuum", "no" if options.get("no_vacuum") else "yes"],
+    )
     measure = ["nightly", "--worker", "measure", "--engine", engine, "--seed", str(seed)]
     measure += ["--sample", str(options["sample"])] + (["--check"] if options["check"] else [])
     measure += ["--score"] if options["score"] else []
     measure += ["--parquet"] if options["parquet"] or engine == "spark" else []
     if engine in ("duckdb", "spark"):
         figures = _on_sqlite(
-            accounts, seed, directory, options["reload"], measure, engine, out,
-            in_place=options.get("in_place", False),
+            accounts, seed, load, options["reload"], measure, engine, out,
+            in_place=options.get("in_place", False), keep=options.get("keep", False),
         )  # fmt: skip
     elif options.get("in_place"):
         from django.core.management.base import CommandError
 
         raise CommandError("--in-place is for SQLite (the duckdb and spark engines)")
     else:
-        figures = _on_postgres(accounts, seed, directory, options["reload"], measure, out)
+        figures = _on_postgres(accounts, seed, load, options["reload"], measure, out)
     out(_describe(figures))
     return figures
 
 
-def _on_sqlite(accounts, seed, directory, reload, measure, engine, out, *, in_place) -> dict:
+@dataclass(frozen=True)
+class Load:
+    """How a bench database is loaded: the portfolio's directory (made on first use) and the
+    load worker's extra arguments."""
+
+    portfolio: Callable[[], Path]
+    arguments: list[str]
+
+    def worker(self) -> list[str]:
+        return [
+            "nightly",
+            "--worker",
+            "load",
+            "--portfolio",
+            str(self.portfolio()),
+            *self.arguments,
+        ]
+
+
+def _on_sqlite(accounts, seed, load, reload, measure, engine, out, *, in_place, keep) -> dict:
     cache = bench_dir() / f"nightly-{accounts}-{seed}.sqlite3"
     marker = cache.with_name(cache.name + ".complete")
     loaded = marker.exists() and cache.exists() and not reload
@@ -115,16 +160,15 @@ def _on_sqlite(accounts, seed, directory, reload, measure, engine, out, *, in_pl
         remove_sqlite(cache)
         out(f"importing {accounts:,} accounts into {cache} (kept for re-runs) …")
         env = dict(os.environ, DATABASE_URL=f"sqlite:///{cache}")
-        load = run_worker(
-            "sqlite", ["nightly", "--worker", "load", "--portfolio", str(directory)], env
-        )
-        out(f"  imported in {load['load_seconds']:.0f} s")
+        loaded_in = run_worker("sqlite", load.worker(), env)
+        out(f"  imported in {loaded_in['load_seconds']:.0f} s")
         marker.touch()
     if in_place:
         # The night changes the database: it is no longer the loaded one, so it goes.
         work = cache
         marker.unlink()
-        out(f"nightly run and re-evaluation in place on {cache} (deleted afterwards) …")
+        then = "kept afterwards, not marked loaded" if keep else "deleted afterwards"
+        out(f"nightly run and re-evaluation in place on {cache} ({then}) …")
     else:
         work = bench_dir() / f"nightly-run-{os.getpid()}.sqlite3"
         remove_sqlite(work)
@@ -134,11 +178,12 @@ def _on_sqlite(accounts, seed, directory, reload, measure, engine, out, *, in_pl
         env = dict(os.environ, DATABASE_URL=f"sqlite:///{work}")
         figures = run_worker(engine, measure, env)
     finally:
-        remove_sqlite(work)
+        if not (in_place and keep):
+            remove_sqlite(work)
     return {**figures, "database_cached": loaded, "in_place": in_place}
 
 
-def _on_postgres(accounts, seed, directory, reload, measure, out) -> dict:
+def _on_postgres(accounts, seed, load, reload, measure, out) -> dict:
     from django.core.management.base import CommandError
 
     url = postgres_url()
@@ -155,9 +200,8 @@ def _on_postgres(accounts, seed, directory, reload, measure, out) -> dict:
             admin.execute(f'CREATE DATABASE "{cache}"')
             out(f"importing {accounts:,} accounts into database {cache} (kept for re-runs) …")
             env = dict(os.environ, DATABASE_URL=with_database(url, cache))
-            arguments = ["nightly", "--worker", "load", "--portfolio", str(directory)]
-            load = run_worker("postgres", arguments, env)
-            out(f"  imported in {load['load_seconds']:.0f} s")
+            loaded_in = run_worker("postgres", load.worker(), env)
+            out(f"  imported in {loaded_in['load_seconds']:.0f} s")
             admin.execute(f"COMMENT ON DATABASE \"{cache}\" IS '{LOADED}'")
         admin.execute(f'CREATE DATABASE "{work}" TEMPLATE "{cache}" STRATEGY FILE_COPY')
         try:
@@ -194,7 +238,7 @@ def _describe(f: dict) -> str:
 # --- in the worker process --------------------------------------------------------------------
 
 
-def _load(directory: Path) -> dict:
+def _load(directory: Path, *, vacuum: bool = True) -> dict:
     from django.core.management import call_command
     from django.db import connection
 
@@ -207,7 +251,8 @@ def _load(directory: Path) -> dict:
     # The nightly run meets charges on the schedule: the day's late fees and penalty interest.
     assess_charges(AS_OF, by="bench", at=REEVALUATE_AT)
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM" if connection.vendor == "sqlite" else "VACUUM (ANALYZE)")
+        if vacuum:
+            cursor.execute("VACUUM" if connection.vendor == "sqlite" else "VACUUM (ANALYZE)")
         cursor.execute("ANALYZE")
     return {"load_seconds": round(time.perf_counter() - started, 1)}
 

@@ -158,9 +158,10 @@ def _on_sqlite(accounts, seed, load, reload, measure, engine, out, *, in_place, 
     else:
         marker.unlink(missing_ok=True)
         remove_sqlite(cache)
+        worker = load.worker()
         out(f"importing {accounts:,} accounts into {cache} (kept for re-runs) …")
         env = dict(os.environ, DATABASE_URL=f"sqlite:///{cache}")
-        loaded_in = run_worker("sqlite", load.worker(), env)
+        loaded_in = run_worker("sqlite", worker, env)
         out(f"  imported in {loaded_in['load_seconds']:.0f} s")
         marker.touch()
     if in_place:
@@ -198,9 +199,10 @@ def _on_postgres(accounts, seed, load, reload, measure, out) -> dict:
         else:
             admin.execute(f'DROP DATABASE IF EXISTS "{cache}" WITH (FORCE)')
             admin.execute(f'CREATE DATABASE "{cache}"')
+            worker = load.worker()
             out(f"importing {accounts:,} accounts into database {cache} (kept for re-runs) …")
             env = dict(os.environ, DATABASE_URL=with_database(url, cache))
-            loaded_in = run_worker("postgres", load.worker(), env)
+            loaded_in = run_worker("postgres", worker, env)
             out(f"  imported in {loaded_in['load_seconds']:.0f} s")
             admin.execute(f"COMMENT ON DATABASE \"{cache}\" IS '{LOADED}'")
         admin.execute(f'CREATE DATABASE "{work}" TEMPLATE "{cache}" STRATEGY FILE_COPY')

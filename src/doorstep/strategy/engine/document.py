@@ -184,6 +184,18 @@ class Strategy:
             found.setdefault((rule.stage, rule.gate), []).append(rule)
         return found
 
+    @cached_property
+    def thresholds(self) -> dict[str, frozenset | None]:
+        """`Condition.thresholds` over every condition of every rule: per feature, every literal
+        it is compared with, or None when some condition reads it another way."""
+        found: dict[str, frozenset | None] = {}
+        for rule in self.rules:
+            for condition in rule.conditions():
+                for name, literals in condition.thresholds.items():
+                    known = found.get(name, frozenset())
+                    found[name] = None if literals is None or known is None else known | literals
+        return found
+
     def arm_for(self, bucket: int) -> str:
         """The arm of an account whose stable hash bucket (0..99) is `bucket`."""
         edge = 0

@@ -1,16 +1,18 @@
 """Explain a decision: every rule and gate with the figures it read, and what would change next.
 
-`next_change` looks ahead day by day assuming nothing is paid and nothing else happens: days
-past due and days since the last contact grow, amounts stay. The first day the stage would
-differ is the answer ("a home visit becomes possible on 2026-12-05 if ¥3,000 or more is still
+`next_change` looks ahead assuming nothing is paid and nothing else happens: days past due and
+days since the last contact grow, amounts stay. The first day the stage would differ is the
+answer (only the days on which some condition can change are looked at: `change_days`) ("a home visit becomes possible on 2026-12-05 if ¥3,000 or more is still
 unpaid"). New instalments falling due are not added, so amounts are lower bounds.
 """
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from doorstep.ledger.engine.positions import bucket_for
+from doorstep.ledger.engine.positions import BUCKETS, bucket_for
 from doorstep.scoring.engine.reasons import Reason
 from doorstep.strategy.engine.decide import (
     Decision,
@@ -117,10 +119,48 @@ def shifted(row: dict, days: int) -> dict | None:
     return future
 
 
+# What `shifted` moves by one a day (bucket follows dpd), and the dpd on which the bucket changes.
+MOVING = ("dpd", "days_to_next_due", "days_since_last_reached", "days_since_last_visit")
+BUCKET_EDGES = tuple(upper + 1 for upper, _ in BUCKETS)
+
+
+def change_days(strategy: Strategy, row: dict) -> Iterable[int]:
+    """The days ahead, in order, on which the stage of `shifted(row, days)` may differ from the
+    day before: where a moving feature meets one of the literals the strategy compares it with
+    (`Strategy.thresholds`), or the bucket changes. Between them every condition keeps its value,
+    so looking at these days finds the same first change as looking at every day (tested), with
+    tens of evaluations instead of hundreds. Every day when a condition reads a moving feature
+    in another way (arithmetic, another feature)."""
+    thresholds = strategy.thresholds
+    if any(thresholds.get(name, frozenset()) is None for name in (*MOVING, "bucket")) or any(
+        not isinstance(literal, Decimal) for name in MOVING for literal in thresholds.get(name, ())
+    ):
+        return range(1, HORIZON_DAYS + 1)
+    if row["dpd"] > 0:
+        slopes = {"dpd": 1}
+    elif row["days_to_next_due"] is not None:
+        slopes = {"days_to_next_due": -1}
+    else:
+        return ()  # nothing moves
+    slopes |= {"days_since_last_reached": 1, "days_since_last_visit": 1}
+    days = set()
+    for name, slope in slopes.items():
+        if row[name] is None:
+            continue
+        for literal in thresholds.get(name, ()):
+            # A comparison with the literal changes where the feature reaches it, one below or
+            # one above (=, >, >= ... on whole days).
+            for value in range(math.floor(literal) - 1, math.ceil(literal) + 2):
+                days.add((value - row[name]) * slope)
+    if "bucket" in thresholds and row["dpd"] > 0:
+        days.update(edge - row["dpd"] for edge in BUCKET_EDGES)
+    return sorted(d for d in days if 1 <= d <= HORIZON_DAYS)
+
+
 def next_change(strategy: Strategy, row: dict, as_of: date, now: Decision) -> NextChange | None:
     if row["outstanding_cents"] <= 0:
         return None
-    for days in range(1, HORIZON_DAYS + 1):
+    for days in change_days(strategy, row):
         future = shifted(row, days)
         if future is None:
             return None

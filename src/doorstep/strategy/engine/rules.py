@@ -79,6 +79,19 @@ class Condition:
         """The condition as a function of a feature row (compile_tree), built on first use."""
         return compile_tree(self.tree)
 
+    @cached_property
+    def thresholds(self) -> dict[str, frozenset | None]:
+        """Per feature read, the literals it is compared with (=, <>, <, <=, >, >=, BETWEEN, IN;
+        IS NULL, none); None for a feature read any other way (in arithmetic, against another
+        feature, inside COALESCE). Between two of its thresholds, a comparison of a feature that
+        moves by one a day keeps its value: explain's next change looks at those days only."""
+        found: dict[str, frozenset | None] = {}
+        for column in self.tree.find_all(exp.Column):
+            literals = _compared_literals(column)
+            known = found.get(column.name, frozenset())
+            found[column.name] = None if literals is None or known is None else known | literals
+        return found
+
     @property
     def uses_model(self) -> bool:
         return bool(self.features & MODEL_FEATURES)
@@ -89,6 +102,31 @@ class Condition:
             for column in tree.find_all(exp.Column):
                 column.replace(exp.column(column.name, table=column_prefix))
         return tree.sql(dialect=dialect)
+
+
+def _compared_literals(column: exp.Column) -> frozenset | None:
+    parent = column.parent
+    if isinstance(parent, exp.Is):
+        return frozenset()
+    if isinstance(parent, _COMPARE):
+        values = [_literal_value(parent.expression if parent.this is column else parent.this)]
+    elif isinstance(parent, exp.Between) and parent.this is column:
+        values = [_literal_value(parent.args["low"]), _literal_value(parent.args["high"])]
+    elif isinstance(parent, exp.In) and parent.this is column:
+        values = [_literal_value(option) for option in parent.expressions]
+    else:
+        return None
+    return None if None in values else frozenset(values)
+
+
+def _literal_value(node: exp.Expression) -> Decimal | str | None:
+    """A literal's value (a number as Decimal); None for anything else."""
+    if isinstance(node, exp.Neg):
+        inner = _literal_value(node.this)
+        return -inner if isinstance(inner, Decimal) else None
+    if isinstance(node, exp.Literal):
+        return node.this if node.is_string else Decimal(node.this)
+    return None
 
 
 def parse_condition(rule_id: str, text: str) -> Condition:

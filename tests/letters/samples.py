@@ -86,6 +86,7 @@ def notice_zh() -> VisitNotice:
         respond_url="https://portal.xingchen.example.cn/v/VN-2026-000123",
         pay_url="https://portal.xingchen.example.cn/pay/A0001",
         respond_by=date(2026, 6, 14),
+        reschedule_until=date(2026, 7, 12),
     )
 
 
@@ -123,6 +124,7 @@ def notice_en() -> VisitNotice:
         respond_url="https://portal.xingchen.example.cn/v/VN-2026-000124",
         pay_url="https://portal.xingchen.example.cn/pay/A0002",
         respond_by=date(2026, 6, 14),
+        reschedule_until=date(2026, 7, 12),
     )
 
 

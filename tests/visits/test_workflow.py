@@ -1,6 +1,8 @@
 """The visit workflow: every (event, state) pair of the table, the path from proposal to
 follow-up, each refusal at check-in, and cancellation with settlement or a dispute."""
 
+import shutil
+import subprocess
 from datetime import date, time, timedelta
 from itertools import product
 
@@ -83,7 +85,16 @@ def test_from_proposal_to_a_kept_promise(field):
     assert "王强（FA-0001）" in message.text
     assert "李娜（FA-0002）" in message.text
     assert visit.notice_pdf.name.endswith(".pdf")
-    assert visit.notice_pdf.read().startswith(b"%PDF")
+    notice = visit.notice_pdf.read()
+    assert notice.startswith(b"%PDF")
+    # The letter says how far the visit may be moved: the last day the reply page accepts
+    # when answered on the notice's day (notice lead and reschedule span after it).
+    text = subprocess.run(  # noqa: S603 (a fixed local tool)
+        [shutil.which("pdftotext"), "-", "-"], input=notice, capture_output=True, check=True
+    ).stdout.decode()
+    latest = domain.reschedule_range(visit, local(NOTICE_DAY, 10))[1]
+    assert latest == NOTICE_DAY + timedelta(days=3 + 30)
+    assert f"最晚可改至 {latest.year}年{latest.month}月{latest.day}日" in text
 
     visit = domain.check_in(visit.pk, agent=a, at=local(VISIT_DAY, 10, 5), lat=22.53, lon=113.93)
     assert visit.state == VisitState.IN_PROGRESS

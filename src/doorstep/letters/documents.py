@@ -101,11 +101,14 @@ class VisitNotice:
     respond_url: str
     pay_url: str
     respond_by: date
+    reschedule_until: date  # the last day the visit may be moved to, answering today
     visit_hours: tuple[time, time] = VISIT_HOURS
 
     def __post_init__(self) -> None:
         _tuples(self)
         _language(self.language)
+        if not self.issued_on < self.reschedule_until:
+            raise LetterInvalid("issued_on < reschedule_until")
         start, end = self.visit_hours
         if not start <= self.window_start < self.window_end <= end:
             raise LetterInvalid(

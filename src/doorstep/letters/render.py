@@ -151,6 +151,7 @@ def _notice(notice: VisitNotice) -> dict[str, object]:
         "hours_start": _clock(hours_start),
         "hours_end": _clock(hours_end),
         "respond_by": _long_date(notice.respond_by, language),
+        "reschedule_until": _long_date(notice.reschedule_until, language),
         "verify_url": _link(notice.verify_url),
         "respond_url": _link(notice.respond_url),
         "pay_url": _link(notice.pay_url),

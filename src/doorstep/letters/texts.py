@@ -56,7 +56,8 @@ TEXTS: dict[Language, dict[str, str | tuple[str, ...]]] = {
         "respond_intro": "扫描右侧二维码或访问 {respond_url}，您可以：",
         "confirm": "<strong>确认</strong>：按上述时间接待来访；",
         "reschedule": (
-            "<strong>改约</strong>：另选日期或时段（每天 {hours_start}–{hours_end} 之间）；"
+            "<strong>改约</strong>：另选日期或时段（最晚可改至 {reschedule_until}，"
+            "每天 {hours_start}–{hours_end} 之间）；"
         ),
         "decline": (
             "<strong>拒绝</strong>：不接受上门拜访。您拒绝后，本次上门不会进行，"
@@ -255,8 +256,8 @@ TEXTS: dict[Language, dict[str, str | tuple[str, ...]]] = {
         "respond_intro": "Scan the QR code or go to {respond_url} to:",
         "confirm": "<strong>Confirm</strong>: receive the visit at the time above;",
         "reschedule": (
-            "<strong>Reschedule</strong>: choose another date or time "
-            "(between {hours_start} and {hours_end});"
+            "<strong>Reschedule</strong>: choose another date, up to {reschedule_until}, or "
+            "another time (between {hours_start} and {hours_end});"
         ),
         "decline": (
             "<strong>Decline</strong>: the visit will then not be made, and we will keep in "

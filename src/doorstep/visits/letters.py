@@ -34,7 +34,7 @@ PURPOSE = {
 
 
 def notice_document(visit: Visit, *, at: datetime, position: Position) -> VisitNotice:
-    from doorstep.visits.domain import notice_links
+    from doorstep.visits.domain import notice_links, reschedule_range
 
     account = visit.account
     borrower = account.borrower
@@ -69,6 +69,8 @@ def notice_document(visit: Visit, *, at: datetime, position: Position) -> VisitN
         respond_url=links["respond"],
         pay_url=links["pay"],
         respond_by=visit.visit_date,
+        # Answered on the notice's day; a later answer may move the visit later still.
+        reschedule_until=reschedule_range(visit, at)[1],
     )
 
 

@@ -230,19 +230,17 @@ def _attempts_since(since, now) -> pa.Table:
     cost more than the guard's whole statement at a million accounts): as Arrow through ADBC
     when nothing uncommitted needs seeing (a night's screening: 7 s less at a million accounts),
     else through Django's cursor."""
-    postgres = connection.vendor == "postgresql"
-    # Epoch seconds from the database itself: no datetime object per row.
-    epoch = "CAST(FLOOR(EXTRACT(EPOCH FROM {})) AS BIGINT)" if postgres else "unixepoch({})"
+    vendor = connection.vendor
     # NULLs coalesced to '' and restored below: ADBC's SQLite driver types a column by its first
     # rows.
     contacts = (
-        f"SELECT a.borrower_id, {epoch.format('c.at')} AS at, c.channel, "
+        f"SELECT a.borrower_id, {arrowdb.epoch_seconds_sql('c.at', vendor)} AS at, c.channel, "
         "COALESCE(c.outcome, '') AS outcome, COALESCE(c.third_party_id, '') AS third_party_id "
         "FROM contact_contact c JOIN ledger_account a ON a.id = c.account_id "
         "WHERE c.at >= {since} AND c.direction = 'outbound'"
     )
     permits = (
-        f"SELECT p.borrower_id, {epoch.format('p.planned_at')} AS at, p.channel, '' AS outcome, "
+        f"SELECT p.borrower_id, {arrowdb.epoch_seconds_sql('p.planned_at', vendor)} AS at, p.channel, '' AS outcome, "
         "COALESCE(p.third_party_id, '') AS third_party_id FROM contact_permit p "
         "LEFT JOIN contact_outboundmessage m ON m.permit_id = p.id "
         "WHERE p.planned_at >= {since} AND ((p.used_at IS NULL AND p.valid_until >= {now}) "

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from django.db import connection
 
-from doorstep.arrowdb import adbc_connect
+from doorstep.arrowdb import adbc_connect, epoch_seconds_sql
 from doorstep.ledger.engine.positions import CHARGE_KINDS, CREDIT_KINDS
 from doorstep.ledger.models import Region
 from doorstep.strategy.engine.account import day_end_epoch
@@ -48,17 +48,12 @@ def source_queries(as_of: date, vendor: str) -> dict[str, str]:
     d = f"'{as_of.isoformat()}'"
     if vendor == "postgresql":
         d = f"DATE {d}"
-        # date_part is float8 arithmetic where EXTRACT is numeric (PostgreSQL 14+), and the in-place
-        # engine evaluates this once per use per contact row (7.7M rows at a million accounts,
-        # about 1.5 s). Flooring is exact: at microsecond resolution an instant lies at least 1e-6 s
-        # below the next second, and float8 resolves 2.4e-7 s at today's epochs.
-        epoch = "CAST(FLOOR(date_part('epoch', at)) AS BIGINT)"
         text = "CAST({} AS TEXT)"
         settled_after = f"{d} - {SETTLED_LOOKBACK_DAYS}"
     else:
-        epoch = "unixepoch(at)"  # = CAST(strftime('%s', at) AS INTEGER), at half the cost
         text = "{}"
         settled_after = f"date({d}, '-{SETTLED_LOOKBACK_DAYS} days')"
+    epoch = epoch_seconds_sql("at", vendor)
     # Only identity matters (a promise is counted once): SQLite's integer rowid reads faster
     # than the 40-character id.
     contact_id = "rowid" if vendor == "sqlite" else "id"

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from doorstep.audit.models import AuditEntry
+from doorstep.console.calls import CallQueue
 from doorstep.contact.models import Contact
 from doorstep.intake.importer import import_portfolio
 from doorstep.ledger.models import Region
@@ -81,11 +82,40 @@ def test_the_queue_reads_the_same_few_queries_for_one_task_or_three(queue, tasks
     assert response.context["page"].paginator.count == tasks
     assert [c for c in ("C1", "C2", "C3") if f">{c}<" in page] == ["C1", "C2", "C3"][3 - tasks :]
     assert "Shenzhen" in page or "深圳" in page  # the region, read with the page's accounts
-    # session, user, two permission reads, the run's date, the count, the page, its accounts
-    # (with borrowers and regions), the claims
-    assert len(queries) == 9
+    # session, user, two permission reads, the run's date, the count, the tasks with a promise
+    # due today, the page of the rest, their decisions' figures, their accounts (with borrowers
+    # and regions), the claims
+    assert len(queries) == 11
     counted = next(q["sql"] for q in queries if "COUNT(" in q["sql"])
     assert "strategy_decision" not in counted
+    # The order is read off the tasks' stored priority: no task is joined to its decision.
+    assert not [q for q in queries if "strategy_plannedaction" in q["sql"]
+                and "strategy_decision" in q["sql"]]  # fmt: skip
+
+
+def test_the_nightly_run_stores_each_call_tasks_priority_and_the_queue_pages_by_it(queue):
+    """Amount overdue × the risk weight of its days past due, in tenths; a promise falling due
+    today puts its task first, and pages continue where the promised ones end."""
+    tasks = PlannedAction.objects.filter(kind="call_task")
+    assert dict(tasks.values_list("account_id", "priority")) == {
+        "C1": 100_000 * 5, "C2": 100_000 * 7, "C3": 900_000 * 5,
+    }  # fmt: skip
+    assert [a.account_id for a in CallQueue(queue)[0:3]] == ["C3", "C2", "C1"]
+    Contact.objects.create(
+        id="PTP-C1", account_id="C1", at=timezone.now(), channel="call", outcome="promise_to_pay",
+        ptp_amount_cents=100_000, ptp_date=queue,
+    )  # fmt: skip
+    calls = CallQueue(queue)
+    assert calls.count() == 3
+    first, rest = calls[0:1], calls[1:3]
+    assert [(a.account_id, a.promise_today) for a in first + rest] == [
+        ("C1", True), ("C3", False), ("C2", False),
+    ]  # fmt: skip
+    assert [a.account_id for a in calls[2:3]] == ["C2"]
+    assert (rest[0].dpd, rest[0].overdue_cents, rest[0].priority_cents) == (50, 900_000, 450_000)
+    page = _client("phone_collector").get("/console/calls/").content.decode()
+    assert page.index(">C1<") < page.index(">C3<") < page.index(">C2<")
+    assert "promise due today" in page
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,6 +8,7 @@ import duckdb
 from hypothesis import given
 from hypothesis import strategies as st
 
+from doorstep.strategy.engine.actions import priority_of, priority_sql
 from doorstep.strategy.engine.decide import decide, decisions_sql
 from doorstep.strategy.engine.document import load_strategy
 from doorstep.strategy.engine.features import FEATURES, HOLD_KINDS
@@ -122,3 +123,18 @@ def test_an_arm_override_changes_the_threshold_for_that_arm_only():
     challenger = decide(strategy, base | {"arm_bucket": 80, "arm": strategy.arm_for(80)})
     assert (champion.arm, champion.stage) == ("champion", "phone")
     assert (challenger.arm, challenger.stage) == ("early_visit", "home_visit")
+
+
+def test_the_call_queues_priority_is_the_same_in_sql_and_python():
+    """engine.actions: what the nightly SQL stores on a planned action and what the real-time
+    path stores, across every risk weight's edges and large amounts."""
+    cases = [(dpd, cents) for dpd in (0, 1, 30, 31, 60, 61, 90, 91, 400)
+             for cents in (0, 1, 9, 299_999, 10**12)]  # fmt: skip
+    db = duckdb.connect()
+    db.execute("CREATE TABLE d (dpd INTEGER, overdue_cents BIGINT)")
+    db.executemany("INSERT INTO d VALUES (?, ?)", cases)
+    select = f"SELECT dpd, overdue_cents, {priority_sql('d')} FROM d"  # noqa: S608 - constants
+    got = db.execute(select).fetchall()
+    assert got == [(dpd, cents, priority_of(dpd, cents)) for dpd, cents in cases]
+    assert priority_of(31, 10) == 50
+    assert priority_of(91, 10) == 90

@@ -42,7 +42,7 @@ def state() -> tuple:
     )  # fmt: skip
     actions = sorted(
         PlannedAction.objects.values_list(
-            "account_id", "as_of", "stage", "kind", "channel", "template", "status"
+            "account_id", "as_of", "stage", "kind", "channel", "template", "status", "priority"
         )
     )
     return decisions, actions
@@ -75,11 +75,12 @@ def test_a_rerun_for_the_same_date_changes_nothing(tmp_path, engine):
 
     assert state() == before
     assert (first.accounts, first.actions) == (second.accounts, second.actions) == (4, 4)
-    assert sorted((a, s, k, c) for a, _, s, k, c, _, _ in before[1]) == [
-        ("PHONE", "phone", "call_task", "call"),
-        ("SOON", "pre_due", "message", "app"),
-        ("SOON", "pre_due", "message", "sms"),
-        ("VISIT", "phone", "call_task", "call"),
+    # A call task carries the queue's priority: overdue × the weight of its days past due.
+    assert sorted((a, s, k, c, p) for a, _, s, k, c, _, _, p in before[1]) == [
+        ("PHONE", "phone", "call_task", "call", 500_000 * 5),
+        ("SOON", "pre_due", "message", "app", 0),
+        ("SOON", "pre_due", "message", "sms", 0),
+        ("VISIT", "phone", "call_task", "call", 500_000 * 7),
     ]
     assert list(NightlyRun.objects.values_list("status", flat=True)) == [RunStatus.DONE] * 2
 

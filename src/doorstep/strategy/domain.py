@@ -43,7 +43,7 @@ from doorstep.placements.domain import SETTLED, end_placement, end_settled_place
 from doorstep.scoring.domain import active_model, scores_table
 from doorstep.scoring.engine.features import INPUTS as SCORE_INPUTS
 from doorstep.strategy import queries, snapshot
-from doorstep.strategy.engine.actions import actions_sql, due_actions
+from doorstep.strategy.engine.actions import actions_sql, due_actions, priority_of
 from doorstep.strategy.engine.decide import decide, decisions_sql
 from doorstep.strategy.engine.document import Strategy, load_strategy
 from doorstep.strategy.engine.featuresql import features_sql
@@ -179,7 +179,8 @@ FROM {source}"""
 def _action_select(as_of: date, run_id: int, source: str) -> str:
     return f"""
 SELECT account_id, DATE '{as_of.isoformat()}' AS as_of, stage, kind, channel, template,
-       'planned' AS status, '' AS cancelled_reason, CAST({run_id} AS BIGINT) AS run_id
+       'planned' AS status, '' AS cancelled_reason, CAST({run_id} AS BIGINT) AS run_id,
+       CAST(priority AS BIGINT) AS priority
 FROM {source}"""
 
 
@@ -586,7 +587,10 @@ def _insert_new_actions(source: str) -> str:
     """Plan what is not planned yet. ON CONFLICT on action_unique rather than NOT EXISTS: planned
     against a table that was empty when last analysed, PostgreSQL's anti-join re-scanned the rows
     the statement itself inserted, quadratic in the actions (minutes at a million accounts)."""
-    columns = "account_id, as_of, stage, kind, channel, template, status, cancelled_reason, run_id"
+    columns = (
+        "account_id, as_of, stage, kind, channel, template, status, cancelled_reason, run_id, "
+        "priority"
+    )
     # WHERE TRUE: SQLite's parser needs it between INSERT ... SELECT and ON CONFLICT.
     return f"""
 INSERT INTO strategy_plannedaction ({columns})
@@ -764,7 +768,10 @@ def reevaluate_account(account: Account | str, *, at: datetime, by: str) -> Deci
                         kind=kind,
                         channel=channel,
                         template=template,
-                        defaults={"stage": decision.stage},
+                        defaults={
+                            "stage": decision.stage,
+                            "priority": priority_of(row["dpd"], row["overdue_cents"]),
+                        },
                     )
         arrangements_closed, placement_ended = 0, False
         if account.status == AccountStatus.SETTLED:

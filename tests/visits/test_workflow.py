@@ -143,6 +143,21 @@ def test_a_broken_promise_allows_a_new_proposal_only_after_14_days(field):
 
 
 @pytest.mark.django_db
+def test_proposals_are_checked_in_slices_and_an_open_visit_in_any_slice_is_skipped(
+    field, monkeypatch
+):
+    """A night at ten million accounts proposes more visits than SQLite or psycopg take
+    parameters in one statement: the accounts are looked up a slice at a time."""
+    monkeypatch.setattr(domain, "LOCK_SLICE", 1)
+    proposed("V1")
+    proposed("V3")
+    offer = [domain.Proposal(f"V{n}", None, {"rules": ["home_visit.dpd_90"]}, 100, 500000)
+             for n in (3, 2, 1)]  # fmt: skip
+    made = domain.propose_visits(offer, as_of=NOTICE_DAY, by="n", at=local(NOTICE_DAY, 3))
+    assert [v.account_id for v in made] == ["V2"]
+
+
+@pytest.mark.django_db
 def test_check_in_needs_the_teams_agent_and_refusals_change_nothing(field):
     visit = assigned(field)
     stranger = make_agent("FA-0099", "张三")

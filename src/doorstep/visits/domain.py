@@ -32,7 +32,7 @@ from doorstep.ledger.domain import local_date, place_hold
 from doorstep.ledger.engine.positions import Position
 from doorstep.ledger.enums import HoldKind
 from doorstep.ledger.models import Hold, Region
-from doorstep.ledger.queries import account_position, lock_accounts, locked_account
+from doorstep.ledger.queries import LOCK_SLICE, account_position, lock_accounts, locked_account
 from doorstep.money import yuan
 from doorstep.uploads import UploadRejected, sniff
 from doorstep.visits.engine import routing
@@ -222,19 +222,25 @@ def propose_visits(
     if not wanted:
         return []
     embargo = as_of - timedelta(days=_cfg("repropose_after_broken_days"))
+    blocking = (
+        Q(state__in=OPEN_STATES)
+        # A promise from a visit is being followed: no new visit until it is kept or broken
+        # (DOMAIN §5), and after a broken one not for the embargo.
+        | Q(state=VisitState.FOLLOW_UP)
+        | Q(follow_up_result="broken", ptp_date__gt=embargo)
+        | Q(state=VisitState.REJECTED, updated_at__gt=at - timedelta(days=30))
+    )
+    accounts = sorted(wanted)
     with transaction.atomic():
-        busy = set(
-            Visit.objects.filter(account_id__in=wanted)
-            .filter(
-                Q(state__in=OPEN_STATES)
-                # A promise from a visit is being followed: no new visit until it is kept or
-                # broken (DOMAIN §5), and after a broken one not for the embargo.
-                | Q(state=VisitState.FOLLOW_UP)
-                | Q(follow_up_result="broken", ptp_date__gt=embargo)
-                | Q(state=VisitState.REJECTED, updated_at__gt=at - timedelta(days=30))
+        busy = set()
+        # In slices: a night at ten million accounts proposes 273,000 visits, more than SQLite
+        # (250,000) or psycopg (65,535) take parameters in one statement.
+        for start in range(0, len(accounts), LOCK_SLICE):
+            busy.update(
+                Visit.objects.filter(account_id__in=accounts[start : start + LOCK_SLICE])
+                .filter(blocking)
+                .values_list("account_id", flat=True)
             )
-            .values_list("account_id", flat=True)
-        )
         visits = [
             Visit(
                 id=f"V-{uuid.uuid4().hex[:16]}",

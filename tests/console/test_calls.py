@@ -17,7 +17,7 @@ from doorstep.console.calls import CallQueue
 from doorstep.contact.models import Contact
 from doorstep.intake.importer import import_portfolio
 from doorstep.ledger.models import Region
-from doorstep.strategy.domain import run_nightly, take_payment
+from doorstep.strategy.domain import run_nightly
 from doorstep.strategy.models import PlannedAction
 from doorstep.web.domain import ensure_demo_logins
 from doorstep.worklist.domain import ClaimRefused, claim, release
@@ -69,40 +69,6 @@ def test_the_queue_orders_by_priority_and_claims_are_exclusive(queue):
     assert supervisor.post(f"/console/calls/{task.pk}/claim").status_code == 302
 
 
-def test_a_task_planned_in_real_time_today_joins_the_nights_queue_at_the_top(
-    tmp_path, transactional_db
-):
-    """The night of yesterday planned the queue; a payment today moves a home-visit account down
-    to the phone stage, which plans its call task dated today. The queue shows it first, marked,
-    and still shows the night's tasks (it showed only the tasks of the latest date, today's one)."""
-    today = timezone.localdate()
-    yesterday = today - timedelta(days=1)
-    p = Portfolio(yesterday)
-    p.account("C1", overdue="1000.00", dpd=40)
-    p.account("C3", overdue="9000.00", dpd=50)
-    p.account("H1", overdue="5000.00", dpd=100)
-    import_portfolio(p.write(tmp_path / "p"))
-    # The region keeps the server's zone: its date is the queue's today.
-    run_nightly(yesterday, by="t")
-    ensure_demo_logins(lambda role: f"pw-{role}")
-    assert not PlannedAction.objects.filter(account_id="H1", kind="call_task").exists()
-    now = timezone.now()
-    take_payment("H1", amount_cents=300_000, paid_at=now, by="cashier", at=now)
-    task = PlannedAction.objects.get(account_id="H1", kind="call_task", status="planned")
-    assert task.as_of == today
-
-    calls = CallQueue(today)
-    assert calls.as_of == yesterday
-    rows = calls[0:10]
-    assert [(a.account_id, a.planned_today) for a in rows] == [
-        ("H1", True), ("C3", False), ("C1", False),
-    ]  # fmt: skip
-    assert calls.count() == 3
-    page = _client("phone_collector").get("/console/calls/").content.decode()
-    assert page.index(">H1<") < page.index(">C3<") < page.index(">C1<")
-    assert "planned today" in page
-
-
 @pytest.mark.parametrize("tasks", [3, 1])
 def test_the_queue_reads_the_same_few_queries_for_one_task_or_three(queue, tasks):
     collector = _client("phone_collector")
@@ -117,9 +83,9 @@ def test_the_queue_reads_the_same_few_queries_for_one_task_or_three(queue, tasks
     assert [c for c in ("C1", "C2", "C3") if f">{c}<" in page] == ["C1", "C2", "C3"][3 - tasks :]
     assert "Shenzhen" in page or "深圳" in page  # the region, read with the page's accounts
     # session, user, two permission reads, the run's date, the count, the tasks with a promise
-    # due today, those planned in real time since the night, the page of the rest, their
-    # decisions' figures, their accounts (with borrowers and regions), the claims
-    assert len(queries) == 12
+    # due today, the page of the rest, their decisions' figures, their accounts (with borrowers
+    # and regions), the claims
+    assert len(queries) == 11
     counted = next(q["sql"] for q in queries if "COUNT(" in q["sql"])
     assert "strategy_decision" not in counted
     # The order is read off the tasks' stored priority: no task is joined to its decision.

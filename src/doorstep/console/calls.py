@@ -2,8 +2,6 @@
 first, then by priority (risk × amount); an item is claimed before it is worked, and two people
 cannot hold the same one."""
 
-from datetime import date
-
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,53 +14,39 @@ from doorstep.contact.models import Contact
 from doorstep.ledger.enums import ContactOutcome
 from doorstep.ledger.models import Account
 from doorstep.strategy.calls import CLAIM_KIND, claim_call_task
-from doorstep.strategy.enums import ActionKind, ActionStatus, RunStatus
-from doorstep.strategy.models import Decision, NightlyRun, PlannedAction
+from doorstep.strategy.enums import ActionKind, ActionStatus
+from doorstep.strategy.models import Decision, PlannedAction
 from doorstep.worklist.domain import ClaimRefused, holders, release
 
 KIND = CLAIM_KIND
 
 
 class CallQueue:
-    """The open call tasks of the latest completed nightly run on or before `today`, and those
-    planned in real time since (an account that a payment or a hold moved into the phone stage),
-    in the queue's order, read a page at a time.
-
-    First the few read whole: tasks whose account has a promise falling due today, then the
-    real-time ones (`planned_today`), each by priority; then the night's by the priority stored
-    when it was planned, straight off the `call_queue_order` index. Ordering every task by its
-    decision's figures on each view cost a scan of the accounts and a lookup per task (11 ms at
-    20,000 accounts, seconds at millions); taking the latest date of any call task let one task
-    planned in real time today replace the night's whole queue. Slicing gives the rows with what
-    a queue row shows (`_shown`); `count()` counts them for the paginator."""
+    """The call tasks of the latest run on or before `today`, in the queue's order, read a page at
+    a time: the tasks whose account has a promise falling due today first (a few: read whole),
+    then the rest by the priority the nightly run stored, straight off the `call_queue_order`
+    index. Reading every task joined to its decision to order them cost a scan of the accounts
+    and a lookup per task on every page view (11 ms at 20,000 accounts, seconds at millions).
+    Slicing gives the rows with what a queue row shows (`_shown`); `count()` counts the tasks
+    without reading them, for the paginator."""
 
     def __init__(self, today):
         self.today = today
         self.as_of = (
-            NightlyRun.objects.filter(status=RunStatus.DONE, as_of__lte=today)
+            PlannedAction.objects.filter(kind=ActionKind.CALL_TASK, as_of__lte=today)
             .order_by("-as_of")
             .values_list("as_of", flat=True)
             .first()
         )
-        open_tasks = PlannedAction.objects.filter(
-            kind=ActionKind.CALL_TASK, status=ActionStatus.PLANNED
+        self.tasks = PlannedAction.objects.filter(
+            kind=ActionKind.CALL_TASK, status=ActionStatus.PLANNED, as_of=self.as_of
         )
-        # Planned by a re-evaluation after the night's date (the night's own rows carry its run).
-        later = open_tasks.filter(run__isnull=True, as_of__lte=today)
-        if self.as_of is None:  # no night has completed yet
-            nights, later = open_tasks.none(), later.filter(as_of=today)
-        else:
-            nights, later = open_tasks.filter(as_of=self.as_of), later.filter(as_of__gt=self.as_of)
-        self.tasks = nights | later
         promised = Contact.objects.filter(
             outcome=ContactOutcome.PROMISE_TO_PAY, ptp_date=today
         ).values("account_id")
         order = ("-priority", "account_id")
-        self._reads = (
-            (nights | later).filter(account_id__in=promised).order_by(*order),
-            later.exclude(account_id__in=promised).order_by(*order),
-        )
-        self.rest = nights.exclude(account_id__in=promised).order_by(*order)
+        self.promised = self.tasks.filter(account_id__in=promised).order_by(*order)
+        self.rest = self.tasks.exclude(account_id__in=promised).order_by(*order)
         self._first = None
 
     def count(self) -> int:
@@ -70,20 +54,19 @@ class CallQueue:
 
     def __getitem__(self, page: slice) -> list[PlannedAction]:
         if self._first is None:
-            self._first = [*self._reads[0], *self._reads[1]]
+            self._first = list(self.promised)
             for action in self._first:
-                action.promise_today = action in self._reads[0]
+                action.promise_today = True
         start, stop, first = page.start or 0, page.stop, self._first
         rows = first[start:stop]
         if stop > len(first):
             rows += list(self.rest[max(start - len(first), 0) : stop - len(first)])
-        return _shown(rows, self.as_of)
+        return _shown(rows)
 
 
-def _shown(actions: list[PlannedAction], night: date | None) -> list[PlannedAction]:
+def _shown(actions: list[PlannedAction]) -> list[PlannedAction]:
     """What a queue row shows of each task besides its priority: the planning decision's days
-    past due and amount overdue (one query for the page), whether a promise falls due today and
-    whether it was planned in real time after the night of `night`."""
+    past due and amount overdue (one query for the page), and whether a promise falls due today."""
     figures = {
         (d["account_id"], d["as_of"]): d
         for d in Decision.objects.filter(
@@ -96,7 +79,6 @@ def _shown(actions: list[PlannedAction], night: date | None) -> list[PlannedActi
         action.dpd, action.overdue_cents = decision.get("dpd"), decision.get("overdue_cents")
         action.priority_cents = action.priority // 10  # the weight is in tenths
         action.promise_today = getattr(action, "promise_today", False)
-        action.planned_today = action.run_id is None and (night is None or action.as_of > night)
     return actions
 
 
@@ -162,13 +144,7 @@ def _row(action: PlannedAction) -> PlannedAction:
         outcome=ContactOutcome.PROMISE_TO_PAY,
         ptp_date=timezone.localdate(),
     ).exists()
-    night = (
-        NightlyRun.objects.filter(status=RunStatus.DONE, as_of__lte=timezone.localdate())
-        .order_by("-as_of")
-        .values_list("as_of", flat=True)
-        .first()
-    )
-    return _shown([action], night)[0]
+    return _shown([action])[0]
 
 
 urlpatterns = [

@@ -183,15 +183,6 @@ class PlannedAction(models.Model):
                 name="call_queue_order",
                 condition=Q(kind=ActionKind.CALL_TASK, status=ActionStatus.PLANNED),
             ),
-            # The few planned in real time (no run): the queue reads them whole, and without
-            # this would pass a night's tasks being written to find them.
-            models.Index(
-                fields=["as_of", "-priority", "account"],
-                name="call_queue_realtime",
-                condition=Q(
-                    kind=ActionKind.CALL_TASK, status=ActionStatus.PLANNED, run__isnull=True
-                ),
-            ),
         ]
 
     def __str__(self) -> str:

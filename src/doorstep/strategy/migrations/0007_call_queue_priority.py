@@ -34,8 +34,4 @@ class Migration(migrations.Migration):
             model_name='plannedaction',
             index=models.Index(condition=models.Q(('kind', 'call_task'), ('status', 'planned')), fields=['as_of', '-priority', 'account'], name='call_queue_order'),
         ),
-        migrations.AddIndex(
-            model_name='plannedaction',
-            index=models.Index(condition=models.Q(('kind', 'call_task'), ('run__isnull', True), ('status', 'planned')), fields=['as_of', '-priority', 'account'], name='call_queue_realtime'),
-        ),
     ]

@@ -11,6 +11,7 @@ import pytest
 from doorstep.audit.models import AuditEntry
 from doorstep.compliance.models import Refusal
 from doorstep.contact.models import Contact, OutboundMessage, Permit
+from doorstep.ledger import queries as ledger_queries
 from doorstep.ledger.models import Hold
 from doorstep.strategy.domain import place_account_hold, take_payment
 from doorstep.visits import domain
@@ -148,7 +149,7 @@ def test_proposals_are_checked_in_slices_and_an_open_visit_in_any_slice_is_skipp
 ):
     """A night at ten million accounts proposes more visits than SQLite or psycopg take
     parameters in one statement: the accounts are looked up a slice at a time."""
-    monkeypatch.setattr(domain, "LOCK_SLICE", 1)
+    monkeypatch.setattr(ledger_queries, "LOCK_SLICE", 1)
     proposed("V1")
     proposed("V3")
     offer = [domain.Proposal(f"V{n}", None, {"rules": ["home_visit.dpd_90"]}, 100, 500000)

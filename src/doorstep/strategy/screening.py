@@ -17,6 +17,7 @@ from django.db import connection
 from doorstep import arrowdb
 from doorstep.compliance.domain import screen
 from doorstep.ledger.enums import AccountStatus
+from doorstep.ledger.queries import in_slices
 from doorstep.strategy.enums import ActionKind, ActionStatus
 from doorstep.strategy.models import PlannedAction
 from doorstep.timing import timed
@@ -57,8 +58,8 @@ def screen_planned_actions(as_of: date, *, by: str, now: datetime | None = None)
         for seq, rule in rule_of.items():
             refused.setdefault(rule, []).append(seq)
         for rule, ids in refused.items():
-            for start in range(0, len(ids), 5000):
-                PlannedAction.objects.filter(pk__in=ids[start : start + 5000]).update(
+            for ids_slice in in_slices(ids):
+                PlannedAction.objects.filter(pk__in=ids_slice).update(
                     status=ActionStatus.REFUSED, refused_rule=rule
                 )
 

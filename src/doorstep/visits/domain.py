@@ -32,7 +32,7 @@ from doorstep.ledger.domain import local_date, place_hold
 from doorstep.ledger.engine.positions import Position
 from doorstep.ledger.enums import HoldKind
 from doorstep.ledger.models import Hold, Region
-from doorstep.ledger.queries import LOCK_SLICE, account_position, lock_accounts, locked_account
+from doorstep.ledger.queries import account_position, in_slices, lock_accounts, locked_account
 from doorstep.money import yuan
 from doorstep.uploads import UploadRejected, sniff
 from doorstep.visits.engine import routing
@@ -233,11 +233,10 @@ def propose_visits(
     accounts = sorted(wanted)
     with transaction.atomic():
         busy = set()
-        # In slices: a night at ten million accounts proposes 273,000 visits, more than SQLite
-        # (250,000) or psycopg (65,535) take parameters in one statement.
-        for start in range(0, len(accounts), LOCK_SLICE):
+        # In slices: a night at ten million accounts proposes 273,000 visits.
+        for accounts_slice in in_slices(accounts):
             busy.update(
-                Visit.objects.filter(account_id__in=accounts[start : start + LOCK_SLICE])
+                Visit.objects.filter(account_id__in=accounts_slice)
                 .filter(blocking)
                 .values_list("account_id", flat=True)
             )

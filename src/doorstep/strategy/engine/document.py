@@ -16,7 +16,13 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from doorstep.documents import Strict, validation_messages
 from doorstep.strategy.engine.features import FEATURES
-from doorstep.strategy.engine.rules import Condition, RuleError, exp, parse_condition
+from doorstep.strategy.engine.rules import (
+    Condition,
+    RuleError,
+    add_thresholds,
+    exp,
+    parse_condition,
+)
 
 LADDER = ("none", "pre_due", "reminder", "phone", "home_visit", "legal")
 SUPERSEDING = ("suspended", "arrangement")
@@ -192,8 +198,7 @@ class Strategy:
         for rule in self.rules:
             for condition in rule.conditions():
                 for name, literals in condition.thresholds.items():
-                    known = found.get(name, frozenset())
-                    found[name] = None if literals is None or known is None else known | literals
+                    add_thresholds(found, name, literals)
         return found
 
     def arm_for(self, bucket: int) -> str:

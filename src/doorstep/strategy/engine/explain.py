@@ -2,8 +2,9 @@
 
 `next_change` looks ahead assuming nothing is paid and nothing else happens: days past due and
 days since the last contact grow, amounts stay. The first day the stage would differ is the
-answer (only the days on which some condition can change are looked at: `change_days`) ("a home visit becomes possible on 2026-12-05 if ¥3,000 or more is still
-unpaid"). New instalments falling due are not added, so amounts are lower bounds.
+answer ("a home visit becomes possible on 2026-12-05 if ¥3,000 or more is still unpaid"); only
+the days on which some condition can change are looked at (`change_days`). New instalments
+falling due are not added, so amounts are lower bounds.
 """
 
 import math

@@ -87,9 +87,7 @@ class Condition:
         moves by one a day keeps its value: explain's next change looks at those days only."""
         found: dict[str, frozenset | None] = {}
         for column in self.tree.find_all(exp.Column):
-            literals = _compared_literals(column)
-            known = found.get(column.name, frozenset())
-            found[column.name] = None if literals is None or known is None else known | literals
+            add_thresholds(found, column.name, _compared_literals(column))
         return found
 
     @property
@@ -102,6 +100,12 @@ class Condition:
             for column in tree.find_all(exp.Column):
                 column.replace(exp.column(column.name, table=column_prefix))
         return tree.sql(dialect=dialect)
+
+
+def add_thresholds(found: dict[str, frozenset | None], name: str, literals: frozenset | None):
+    """Add a feature's literals to `found`; once read another way (None), it stays None."""
+    known = found.get(name, frozenset())
+    found[name] = None if literals is None or known is None else known | literals
 
 
 def _compared_literals(column: exp.Column) -> frozenset | None:

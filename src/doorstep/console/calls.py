@@ -31,7 +31,6 @@ class CallQueue:
     without reading them, for the paginator."""
 
     def __init__(self, today):
-        self.today = today
         self.as_of = (
             PlannedAction.objects.filter(kind=ActionKind.CALL_TASK, as_of__lte=today)
             .order_by("-as_of")
@@ -41,9 +40,7 @@ class CallQueue:
         self.tasks = PlannedAction.objects.filter(
             kind=ActionKind.CALL_TASK, status=ActionStatus.PLANNED, as_of=self.as_of
         )
-        promised = Contact.objects.filter(
-            outcome=ContactOutcome.PROMISE_TO_PAY, ptp_date=today
-        ).values("account_id")
+        promised = _promises_due(today).values("account_id")
         order = ("-priority", "account_id")
         self.promised = self.tasks.filter(account_id__in=promised).order_by(*order)
         self.rest = self.tasks.exclude(account_id__in=promised).order_by(*order)
@@ -62,6 +59,11 @@ class CallQueue:
         if stop > len(first):
             rows += list(self.rest[max(start - len(first), 0) : stop - len(first)])
         return _shown(rows)
+
+
+def _promises_due(today):
+    """Contacts whose promise to pay falls due `today`: their accounts' tasks go first."""
+    return Contact.objects.filter(outcome=ContactOutcome.PROMISE_TO_PAY, ptp_date=today)
 
 
 def _shown(actions: list[PlannedAction]) -> list[PlannedAction]:
@@ -139,11 +141,9 @@ def _row(action: PlannedAction) -> PlannedAction:
     """The row as the queue shows it, for the htmx swap after a claim; also for a task no longer
     in the queue (done or cancelled since the page was drawn)."""
     action = PlannedAction.objects.select_related("account__borrower__region").get(pk=action.pk)
-    action.promise_today = Contact.objects.filter(
-        account_id=action.account_id,
-        outcome=ContactOutcome.PROMISE_TO_PAY,
-        ptp_date=timezone.localdate(),
-    ).exists()
+    action.promise_today = (
+        _promises_due(timezone.localdate()).filter(account_id=action.account_id).exists()
+    )
     return _shown([action])[0]
 
 

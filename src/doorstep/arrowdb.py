@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.db import connection
 
+from doorstep.sqlite.base import checkpoints_paused
+
 
 def epoch_seconds_sql(column: str, vendor: str) -> str:
     """A timestamp column as whole epoch seconds (BIGINT), computed by the database: no datetime
@@ -32,10 +34,11 @@ def usable() -> bool:
 def adbc_connect():
     """An ADBC connection to the configured database, on its own connection, not Django's.
 
-    On SQLite, Django's connection is closed first and must not be in a transaction: the ADBC
-    driver carries its own copy of the SQLite library, and two copies in one process that both
-    have a file open corrupt it (the last one to close checkpoints and deletes the WAL under the
-    other; sqlite.org/howtocorrupt.html §2.2). Other processes are safe, as always with SQLite.
+    On SQLite, Django's connection is closed first and must not be in a transaction, and this
+    process's WAL checkpointer waits until the connection closes: the ADBC driver carries its own
+    copy of the SQLite library, and two copies in one process that both have a file open corrupt
+    it (the last one to close checkpoints and deletes the WAL under the other;
+    sqlite.org/howtocorrupt.html §2.2). Other processes are safe, as always with SQLite.
     """
     db = settings.DATABASES["default"]
     if connection.vendor == "postgresql":
@@ -55,7 +58,7 @@ def adbc_connect():
         raise RuntimeError("ADBC on SQLite cannot run inside a Django transaction")
     path = str(connection.settings_dict["NAME"])
     connection.close()
-    with adbc_driver_sqlite.dbapi.connect(path) as adbc:
+    with checkpoints_paused(), adbc_driver_sqlite.dbapi.connect(path) as adbc:
         with adbc.cursor() as cursor:
             cursor.execute("PRAGMA busy_timeout = 30000")
             # Django's page cache (settings): it holds the decision indexes while a million

@@ -3,10 +3,12 @@ only)."""
 
 import os
 import sqlite3
+import threading
 
 import pytest
 from django.db import connection, connections
 
+from doorstep import arrowdb
 from doorstep.sqlite import base as backend
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +72,32 @@ def test_the_checkpointer_of_a_removed_database_stops(tmp_path, monkeypatch):
 
     assert not thread.is_alive()
     assert not (tmp_path / "never.sqlite3").exists()
+
+
+def _checkpoint_could_start() -> bool:
+    """Whether a checkpointer's round could start now (asked from another thread, as the
+    checkpointer asks)."""
+    result = []
+
+    def ask():
+        if free := backend._round.acquire(blocking=False):
+            backend._round.release()
+        result.append(free)
+
+    thread = threading.Thread(target=ask)
+    thread.start()
+    thread.join()
+    return result[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_checkpoint_runs_while_adbc_has_the_database_open():
+    """ADBC's copy of SQLite would have the WAL deleted under it by the checkpointer's closing
+    connection (the CI's "disk I/O error"). The pause nests: the snapshot opens several."""
+    with arrowdb.adbc_connect():
+        assert not _checkpoint_could_start()
+        with arrowdb.adbc_connect():
+            assert not _checkpoint_could_start()
+        assert not _checkpoint_could_start()
+
+    assert _checkpoint_could_start()

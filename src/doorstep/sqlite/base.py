@@ -26,15 +26,19 @@ logger = logging.getLogger(__name__)
 INTERVAL_SECONDS = 1.0
 _checkpointers: dict[tuple[int, str], threading.Thread] = {}
 _lock = threading.Lock()
-# Held by a checkpointer's round, and by `checkpoints_paused`.
-_round = threading.Lock()
+# Held by a checkpointer's round, and by `checkpoints_paused` (which nests: an ADBC read opens
+# several connections, one pause each).
+_round = threading.RLock()
 
 
 @contextmanager
 def checkpoints_paused():
-    """No checkpointer of this process opens a database meanwhile: switching the journal mode
+    """No checkpointer of this process opens a database meanwhile. Switching the journal mode
     needs the file to one connection, and fails ("database is locked") if a checkpoint is under
-    way."""
+    way. And a connection through another copy of the SQLite library (ADBC's) must not see one:
+    the checkpointer's connection, closing, takes itself for the file's last one (POSIX locks do
+    not conflict within a process), so it checkpoints and deletes the WAL and its index under the
+    other copy ("disk I/O error", "database disk image is malformed")."""
     with _round:
         yield
 

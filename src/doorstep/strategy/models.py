@@ -183,6 +183,15 @@ class PlannedAction(models.Model):
                 name="call_queue_order",
                 condition=Q(kind=ActionKind.CALL_TASK, status=ActionStatus.PLANNED),
             ),
+            # The few planned in real time (no run), which the queue reads whole: on the index
+            # above, a night's date range would pass that night's tasks as well.
+            models.Index(
+                fields=["as_of", "-priority", "account"],
+                name="call_queue_realtime",
+                condition=Q(
+                    kind=ActionKind.CALL_TASK, status=ActionStatus.PLANNED, run__isnull=True
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

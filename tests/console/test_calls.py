@@ -17,7 +17,7 @@ from doorstep.console.calls import CallQueue
 from doorstep.contact.models import Contact
 from doorstep.intake.importer import import_portfolio
 from doorstep.ledger.models import Region
-from doorstep.strategy.domain import run_nightly, take_payment
+from doorstep.strategy.domain import active_version, publish_strategy, run_nightly, take_payment
 from doorstep.strategy.models import PlannedAction
 from doorstep.web.domain import ensure_demo_logins
 from doorstep.worklist.domain import ClaimRefused, claim, release
@@ -69,13 +69,11 @@ def test_the_queue_orders_by_priority_and_claims_are_exclusive(queue):
     assert supervisor.post(f"/console/calls/{task.pk}/claim").status_code == 302
 
 
-def test_a_task_planned_in_real_time_today_joins_the_nights_queue_at_the_top(
-    tmp_path, transactional_db
-):
+def test_a_task_planned_in_real_time_today_joins_the_nights_queue(tmp_path, transactional_db):
     """The night of yesterday planned the queue, and today's night has not run yet; a payment
     today moves a home-visit account down to the phone stage, which plans its call task dated
-    today. The queue shows it first, marked, and still shows the night's tasks (it showed only
-    the tasks of the latest date: today's one)."""
+    today. The queue shows it in its place by priority, marked, beside the night's tasks (it
+    showed only the tasks of the latest date: today's one)."""
     today = timezone.localdate()
     yesterday = today - timedelta(days=1)
     p = Portfolio(yesterday)
@@ -94,39 +92,66 @@ def test_a_task_planned_in_real_time_today_joins_the_nights_queue_at_the_top(
 
     calls = CallQueue(today)
     assert calls.as_of == yesterday
+    # ¥9,000 at 50 days (weight 0.5), ¥2,000 left at 101 days (0.9), ¥1,000 at 40 days (0.5)
     assert [(a.account_id, a.planned_today) for a in calls[0:10]] == [
-        ("H1", True), ("C3", False), ("C1", False),
+        ("C3", False), ("H1", True), ("C1", False),
     ]  # fmt: skip
     assert calls.count() == 3
-    assert [a.account_id for a in CallQueue(today)[1:2]] == ["C3"]  # a page past the first part
     page = _client("phone_collector").get("/console/calls/").content.decode()
-    assert page.index(">H1<") < page.index(">C3<") < page.index(">C1<")
-    assert "planned today" in page
-
-    # A promise falling due today still goes first, ahead of the real-time task.
-    Contact.objects.create(
-        id="PTP-C1", account_id="C1", at=now, channel="call", outcome="promise_to_pay",
-        ptp_amount_cents=10_000, ptp_date=today,
-    )  # fmt: skip
-    assert [(a.account_id, a.promise_today) for a in CallQueue(today)[0:10]] == [
-        ("C1", True), ("H1", False), ("C3", False),
-    ]  # fmt: skip
+    assert page.index(">C3<") < page.index(">H1<") < page.index(">C1<")
+    assert page.count('<span class="state">planned today</span>') == 1
 
 
-def test_before_any_night_the_queue_holds_todays_real_time_tasks(tmp_path, transactional_db):
+def test_before_any_night_the_queue_holds_the_real_time_tasks(tmp_path, transactional_db):
     today = timezone.localdate()
     p = Portfolio(today - timedelta(days=1))
     p.account("H1", overdue="5000.00", dpd=100)
     import_portfolio(p.write(tmp_path / "p"))
     now = timezone.now()
     take_payment("H1", amount_cents=300_000, paid_at=now, by="cashier", at=now)
-    assert PlannedAction.objects.filter(account_id="H1", kind="call_task", as_of=today).exists()
 
     calls = CallQueue(today)
 
     assert calls.as_of is None
-    assert [(a.account_id, a.planned_today) for a in calls[0:50]] == [("H1", True)]
+    assert [(a.account_id, a.as_of, a.planned_today) for a in calls[0:50]] == [("H1", today, True)]
     assert calls.count() == 1
+
+
+def test_a_night_replaces_an_accounts_open_call_task_and_a_once_only_task_stays(
+    tmp_path, transactional_db
+):
+    """Daily: the next night's task replaces yesterday's unworked one (closed, with the reason),
+    so the account is in the queue once. Planned once (cadence on_entry): it stays in the queue
+    on the nights that plan nothing for it, until it is worked."""
+    today = timezone.localdate()
+    p = Portfolio(today - timedelta(days=2))
+    p.account("C1", overdue="1000.00", dpd=40)
+    import_portfolio(p.write(tmp_path / "p"))
+    run_nightly(today - timedelta(days=2), by="t")
+    run_nightly(today - timedelta(days=1), by="t")
+
+    tasks = PlannedAction.objects.filter(account_id="C1", kind="call_task").order_by("as_of")
+    assert [(t.as_of, t.status, t.cancelled_reason) for t in tasks] == [
+        (today - timedelta(days=2), "cancelled",
+         f"replaced by the call task of {today - timedelta(days=1)}"),
+        (today - timedelta(days=1), "planned", ""),
+    ]  # fmt: skip
+    assert [a.as_of for a in CallQueue(today)[0:50]] == [today - timedelta(days=1)]
+
+    once = active_version().document.replace(
+        "template: phone_follow_up, cadence: daily", "template: phone_follow_up, cadence: on_entry"
+    )
+    publish_strategy(once, by="t", note="one call on entering the phone stage")
+    p = Portfolio(today)
+    p.account("C2", overdue="2000.00", dpd=31)  # entered the phone stage yesterday
+    import_portfolio(p.write(tmp_path / "q"))
+    run_nightly(today, by="t")
+
+    calls = CallQueue(today)
+    assert calls.as_of == today
+    assert [(a.account_id, a.as_of) for a in calls[0:50]] == [
+        ("C2", today), ("C1", today - timedelta(days=1))
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("tasks", [3, 1])
@@ -142,11 +167,10 @@ def test_the_queue_reads_the_same_few_queries_for_one_task_or_three(queue, tasks
     assert response.context["page"].paginator.count == tasks
     assert [c for c in ("C1", "C2", "C3") if f">{c}<" in page] == ["C1", "C2", "C3"][3 - tasks :]
     assert "Shenzhen" in page or "深圳" in page  # the region, read with the page's accounts
-    # session, user, two permission reads, the run's date, the counts of the night's tasks and of
-    # those planned since, the tasks with a promise due today (the night's, those since), those
-    # planned since, the page of the rest, their decisions' figures, their accounts (with
+    # session, user, two permission reads, the latest night's date, the count, the tasks with a
+    # promise due today, the page of the rest, their decisions' figures, their accounts (with
     # borrowers and regions), the claims
-    assert len(queries) == 14
+    assert len(queries) == 11
     counted = next(q["sql"] for q in queries if "COUNT(" in q["sql"])
     assert "strategy_decision" not in counted
     # The order is read off the tasks' stored priority: no task is joined to its decision.

@@ -519,6 +519,7 @@ def _write_results(as_of: date, decisions, actions, fail_half_way: bool) -> None
             cursor.adbc_ingest("nightly_actions", actions, mode="create", temporary=True)
             cursor.execute(_insert_new_actions("nightly_actions"))
         cursor.execute(_cancel_stale_actions(as_of))
+        cursor.execute(_superseded_call_tasks(as_of))
         adbc.commit()
 
 
@@ -609,6 +610,22 @@ WHERE status = '{ActionStatus.PLANNED}' AND as_of < {d}
                 AND dd.stage <> strategy_plannedaction.stage)"""
 
 
+# A call task the night plans for an account replaces the account's earlier open ones: unworked,
+# yesterday's daily task would otherwise stay open beside today's (a million a night at 10M
+# accounts), and the queue, which shows every open call task, would list the account twice.
+SUPERSEDED_CALL_TASKS = f"""
+UPDATE strategy_plannedaction SET status = '{ActionStatus.CANCELLED}',
+       cancelled_reason = 'replaced by the call task of ' || {{d}}
+WHERE kind = '{ActionKind.CALL_TASK}' AND status = '{ActionStatus.PLANNED}' AND as_of < {{d}}
+  AND EXISTS (SELECT 1 FROM strategy_plannedaction n
+              WHERE n.account_id = strategy_plannedaction.account_id AND n.as_of = {{d}}
+                AND n.kind = '{ActionKind.CALL_TASK}' AND n.status = '{ActionStatus.PLANNED}')"""
+
+
+def _superseded_call_tasks(as_of: date) -> str:
+    return SUPERSEDED_CALL_TASKS.format(d=_date_param(as_of))
+
+
 def _run_in_postgres(as_of, strategy, version_id, run_id, dry_run, fail_half_way):
     """The night in one transaction on PostgreSQL's own tables.
 
@@ -672,6 +689,7 @@ def _run_in_postgres(as_of, strategy, version_id, run_id, dry_run, fail_half_way
                 )
                 cursor.execute(_insert_new_actions("nightly_new"))
             cursor.execute(_cancel_stale_actions(as_of))
+            cursor.execute(_superseded_call_tasks(as_of))
             cursor.execute(f"DROP TABLE {features_table}, {decisions_table}")
             # The deferred foreign-key checks of every row written (about 7 s for a million
             # decisions) run here rather than in the COMMIT, so the write phase's time holds them.

@@ -178,19 +178,12 @@ class PlannedAction(models.Model):
                 condition=Q(status=ActionStatus.PLANNED),
             ),
             models.Index(fields=["as_of"], name="action_as_of"),
+            # The call queue: every open call task by priority; as_of is only checked (a night
+            # run ahead of today), and here a count need not read the table.
             models.Index(
-                fields=["as_of", "-priority", "account"],
+                fields=["-priority", "account", "as_of"],
                 name="call_queue_order",
                 condition=Q(kind=ActionKind.CALL_TASK, status=ActionStatus.PLANNED),
-            ),
-            # The few planned in real time (no run), which the queue reads whole: on the index
-            # above, a night's date range would pass that night's tasks as well.
-            models.Index(
-                fields=["as_of", "-priority", "account"],
-                name="call_queue_realtime",
-                condition=Q(
-                    kind=ActionKind.CALL_TASK, status=ActionStatus.PLANNED, run__isnull=True
-                ),
             ),
         ]
 

@@ -30,8 +30,22 @@ class Migration(migrations.Migration):
             """,
             migrations.RunSQL.noop,
         ),
+        # The queue now shows every open call task: an account's earlier open ones, replaced by a
+        # later one (strategy.domain.SUPERSEDED_CALL_TASKS), are closed as each night now does.
+        migrations.RunSQL(
+            """
+            UPDATE strategy_plannedaction SET status = 'cancelled',
+                   cancelled_reason = 'replaced by a later call task'
+            WHERE kind = 'call_task' AND status = 'planned'
+              AND EXISTS (SELECT 1 FROM strategy_plannedaction n
+                          WHERE n.account_id = strategy_plannedaction.account_id
+                            AND n.kind = 'call_task' AND n.status = 'planned'
+                            AND n.as_of > strategy_plannedaction.as_of)
+            """,
+            migrations.RunSQL.noop,
+        ),
         migrations.AddIndex(
             model_name='plannedaction',
-            index=models.Index(condition=models.Q(('kind', 'call_task'), ('status', 'planned')), fields=['as_of', '-priority', 'account'], name='call_queue_order'),
+            index=models.Index(condition=models.Q(('kind', 'call_task'), ('status', 'planned')), fields=['-priority', 'account', 'as_of'], name='call_queue_order'),
         ),
     ]

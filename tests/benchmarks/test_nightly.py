@@ -8,7 +8,8 @@ import dj_database_url
 import pytest
 from django.core.management import call_command
 
-from doorstep.benchmarks.ledger import postgres_admin, postgres_url
+from doorstep.benchmarks.ledger import database_marked, postgres_admin, postgres_url
+from doorstep.benchmarks.nightly import LOADED
 
 ACCOUNTS = 300
 KEYS = {
@@ -85,12 +86,23 @@ def test_in_place_from_parquet_files_unvacuumed_and_kept(var_dir, capsys):
 
 @pytest.mark.skipif(postgres_url() is None, reason="DATABASE_URL does not name PostgreSQL")
 def test_postgres_in_place(var_dir, capsys):
+    cached = f"{dj_database_url.parse(postgres_url())['NAME']}_bench_nightly_{ACCOUNTS}_11"
     try:
         figures = bench(capsys, "--engine", "postgres", "--seed", "11", "--reload", "--check")
+        # On the cached database itself, not a copy (the 10M run's way: the copy would not fit),
+        # kept afterwards but no longer marked loaded.
+        kept = bench(capsys, "--engine", "postgres", "--seed", "11", "--in-place", "--keep")
+        with postgres_admin(postgres_url()) as admin:
+            exists = admin.execute(
+                "SELECT COUNT(*) FROM pg_database WHERE datname = %s", [cached]
+            ).fetchone()[0]
+            marked = database_marked(admin, cached, LOADED)
     finally:
-        cached = f"{dj_database_url.parse(postgres_url())['NAME']}_bench_nightly_{ACCOUNTS}_11"
         with postgres_admin(postgres_url()) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{cached}" WITH (FORCE)')
     assert figures["engine"] == "postgres"
     assert figures["mismatches"]["python"] == 0, figures["mismatches"]["examples"]
     assert figures["mismatches"]["postgres"] == 0, figures["mismatches"]["examples"]
+    assert (kept["in_place"], kept["database_cached"]) == (True, True)
+    assert kept["stages"] == figures["stages"]
+    assert (exists, marked) == (1, False)

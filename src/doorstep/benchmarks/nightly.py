@@ -67,8 +67,8 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--in-place",
         action="store_true",
-        help="SQLite: run on the cached database itself, not a copy, and delete it afterwards "
-        "(at millions of accounts the copy is tens of GB and minutes of I/O)",
+        help="run on the cached database itself, not a copy, and delete it afterwards (at "
+        "millions of accounts the copy is tens of GB and minutes of I/O)",
     )
     parser.add_argument(
         "--keep",
@@ -120,12 +120,11 @@ def run(options: dict, out) -> dict:
             accounts, seed, load, options["reload"], measure, engine, out,
             in_place=options.get("in_place", False), keep=options.get("keep", False),
         )  # fmt: skip
-    elif options.get("in_place"):
-        from django.core.management.base import CommandError
-
-        raise CommandError("--in-place is for SQLite (the duckdb and spark engines)")
     else:
-        figures = _on_postgres(accounts, seed, load, options["reload"], measure, out)
+        figures = _on_postgres(
+            accounts, seed, load, options["reload"], measure, out,
+            in_place=options.get("in_place", False), keep=options.get("keep", False),
+        )  # fmt: skip
     out(_describe(figures))
     return figures
 
@@ -184,7 +183,7 @@ def _on_sqlite(accounts, seed, load, reload, measure, engine, out, *, in_place, 
     return {**figures, "database_cached": loaded, "in_place": in_place}
 
 
-def _on_postgres(accounts, seed, load, reload, measure, out) -> dict:
+def _on_postgres(accounts, seed, load, reload, measure, out, *, in_place, keep) -> dict:
     from django.core.management.base import CommandError
 
     url = postgres_url()
@@ -205,14 +204,22 @@ def _on_postgres(accounts, seed, load, reload, measure, out) -> dict:
             loaded_in = run_worker("postgres", worker, env)
             out(f"  imported in {loaded_in['load_seconds']:.0f} s")
             admin.execute(f"COMMENT ON DATABASE \"{cache}\" IS '{LOADED}'")
-        admin.execute(f'CREATE DATABASE "{work}" TEMPLATE "{cache}" STRATEGY FILE_COPY')
-        try:
+        if in_place:
+            # The night changes the database: it is no longer the loaded one.
+            work = cache
+            admin.execute(f'COMMENT ON DATABASE "{cache}" IS NULL')
+            then = "kept afterwards, not marked loaded" if keep else "dropped afterwards"
+            out(f"nightly run and re-evaluation in place on {cache} itself ({then}) …")
+        else:
+            admin.execute(f'CREATE DATABASE "{work}" TEMPLATE "{cache}" STRATEGY FILE_COPY')
             out(f"nightly run and re-evaluation in place on a copy ({work}) …")
+        try:
             env = dict(os.environ, DATABASE_URL=with_database(url, work))
             figures = run_worker("postgres", measure, env)
         finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{work}" WITH (FORCE)')
-    return {**figures, "database_cached": loaded}
+            if not (in_place and keep):
+                admin.execute(f'DROP DATABASE IF EXISTS "{work}" WITH (FORCE)')
+    return {**figures, "database_cached": loaded, "in_place": in_place}
 
 
 def _describe(f: dict) -> str:

@@ -5,6 +5,7 @@ cannot hold the same one."""
 from datetime import date
 
 from django.core.paginator import Paginator
+from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -46,17 +47,29 @@ class CallQueue:
             .values_list("as_of", flat=True)
             .first()
         )
-        self.tasks = PlannedAction.objects.filter(
-            kind=ActionKind.CALL_TASK, status=ActionStatus.PLANNED, as_of__lte=today
+        self.promised = (
+            PlannedAction.objects.filter(
+                kind=ActionKind.CALL_TASK, status=ActionStatus.PLANNED, as_of__lte=today
+            )
+            .filter(account_id__in=_promises_due(today).values("account_id"))
+            .order_by("-priority", "account_id")
         )
-        promised = _promises_due(today).values("account_id")
-        order = ("-priority", "account_id")
-        self.promised = self.tasks.filter(account_id__in=promised).order_by(*order)
-        self.rest = self.tasks.exclude(account_id__in=promised).order_by(*order)
         self._first = None
 
     def count(self) -> int:
-        return self.tasks.count()
+        with connection.cursor() as cursor:
+            cursor.execute(_open_call_tasks("COUNT(*)"), [self.today])
+            return cursor.fetchone()[0]
+
+    def _rest(self, offset: int, limit: int) -> list[PlannedAction]:
+        """The tasks without a promise due today, in the queue's order, from `offset`."""
+        sql = _open_call_tasks("*") + (  # noqa: S608 (constants; values are parameters)
+            " AND NOT account_id IN (SELECT account_id FROM contact_contact"
+            " WHERE outcome = %s AND ptp_date = %s)"
+            " ORDER BY priority DESC, account_id LIMIT %s OFFSET %s"
+        )
+        params = [self.today, ContactOutcome.PROMISE_TO_PAY, self.today, limit, offset]
+        return list(PlannedAction.objects.raw(sql, params))
 
     def __getitem__(self, page: slice) -> list[PlannedAction]:
         if self._first is None:
@@ -66,8 +79,22 @@ class CallQueue:
         start, stop, first = page.start or 0, page.stop, self._first
         rows = first[start:stop]
         if stop > len(first):
-            rows += list(self.rest[max(start - len(first), 0) : stop - len(first)])
+            rows += self._rest(max(start - len(first), 0), stop - max(start, len(first)))
         return _shown(rows, self.today)
+
+
+def _open_call_tasks(select: str) -> str:
+    """SELECT `select` over the open call tasks planned on or before a date (the one parameter),
+    on the `call_queue_order` index. SQLite is told to use it: left to itself it chose the index
+    of every planned action (messages too) or the as_of index and sorted, 0.6 s for the first page
+    at a million accounts (110k open call tasks) and 0.46 s for the count, with or without
+    ANALYZE."""
+    hint = " INDEXED BY call_queue_order" if connection.vendor == "sqlite" else ""
+    return (
+        f"SELECT {select} FROM strategy_plannedaction{hint} "  # noqa: S608 (constants only)
+        f"WHERE kind = '{ActionKind.CALL_TASK}' AND status = '{ActionStatus.PLANNED}' "
+        "AND as_of <= %s"
+    )
 
 
 def _promises_due(today):

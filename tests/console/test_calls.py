@@ -167,9 +167,9 @@ def test_the_queue_reads_the_same_few_queries_for_one_task_or_three(queue, tasks
     assert response.context["page"].paginator.count == tasks
     assert [c for c in ("C1", "C2", "C3") if f">{c}<" in page] == ["C1", "C2", "C3"][3 - tasks :]
     assert "Shenzhen" in page or "深圳" in page  # the region, read with the page's accounts
-    # session, user, two permission reads, the latest night's date, the count, the tasks with a
-    # promise due today, the page of the rest, their decisions' figures, their accounts (with
-    # borrowers and regions), the claims
+    # session, user, two permission reads, the latest night's date, the count, the count of the
+    # tasks with a promise due today, the page of the rest, their decisions' figures, their
+    # accounts (with borrowers and regions), the claims (no promise: the promised page is not read)
     assert len(queries) == 11
     counted = next(q["sql"] for q in queries if "COUNT(" in q["sql"])
     assert "strategy_decision" not in counted
@@ -201,6 +201,18 @@ def test_the_nightly_run_stores_each_call_tasks_priority_and_the_queue_pages_by_
     page = _client("phone_collector").get("/console/calls/").content.decode()
     assert page.index(">C1<") < page.index(">C3<") < page.index(">C2<")
     assert "promise due today" in page
+
+    # Two promises: the promised tasks are sliced too, and a page can start among them and end
+    # in the rest.
+    Contact.objects.create(
+        id="PTP-C2", account_id="C2", at=timezone.now(), channel="call", outcome="promise_to_pay",
+        ptp_amount_cents=100_000, ptp_date=queue,
+    )  # fmt: skip
+    calls = CallQueue(queue)
+    assert [(a.account_id, a.promise_today) for a in calls[1:3]] == [
+        ("C1", True), ("C3", False),
+    ]  # fmt: skip
+    assert [a.account_id for a in calls[0:1]] == ["C2"]
 
 
 @pytest.mark.django_db(transaction=True)

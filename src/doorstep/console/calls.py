@@ -64,12 +64,15 @@ class CallQueue:
 
     def _rest(self, offset: int, limit: int) -> list[PlannedAction]:
         """The tasks without a promise due today, in the queue's order, from `offset`."""
-        sql = _open_call_tasks("*") + (  # noqa: S608 (constants; values are parameters)
-            " AND NOT account_id IN (SELECT account_id FROM contact_contact"
-            " WHERE outcome = %s AND ptp_date = %s)"
+        promised, promised_params = (
+            _promises_due(self.today).values("account_id").query.sql_with_params()
+        )
+        # The promises as `_promises_due` defines them, in the SQL Django writes for them.
+        sql = _open_call_tasks("*") + (
+            f" AND NOT account_id IN ({promised})"
             " ORDER BY priority DESC, account_id LIMIT %s OFFSET %s"
         )
-        params = [self.today, ContactOutcome.PROMISE_TO_PAY, self.today, limit, offset]
+        params = [self.today, *promised_params, limit, offset]
         return list(PlannedAction.objects.raw(sql, params))
 
     def __getitem__(self, page: slice) -> list[PlannedAction]:
@@ -179,11 +182,10 @@ def claim_item(request, action_id: int):
 def _row(action: PlannedAction) -> PlannedAction:
     """The row as the queue shows it, for the htmx swap after a claim; also for a task no longer
     in the queue (done or cancelled since the page was drawn)."""
+    today = timezone.localdate()
     action = PlannedAction.objects.select_related("account__borrower__region").get(pk=action.pk)
-    action.promise_today = (
-        _promises_due(timezone.localdate()).filter(account_id=action.account_id).exists()
-    )
-    return _shown([action], timezone.localdate())[0]
+    action.promise_today = _promises_due(today).filter(account_id=action.account_id).exists()
+    return _shown([action], today)[0]
 
 
 urlpatterns = [

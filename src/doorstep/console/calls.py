@@ -31,7 +31,7 @@ class CallQueue:
     rest by the priority stored when each was planned, straight off the `call_queue_order` index.
 
     Every open task, not one date's: a nightly run closes the task it replaces (the account's
-    earlier open one, `domain._superseded_call_tasks`), so a task planned once (cadence on_entry
+    earlier open one, `strategy.domain.SUPERSEDED_CALL_TASKS`), so a task planned once (cadence on_entry
     or on_dpd) stays until it is worked or the stage changes, and one planned by a re-evaluation
     today joins the night's. Taking the tasks of the latest date dropped both: one task planned in
     real time before that day's night had run replaced the whole queue. Reading every task joined

@@ -518,8 +518,8 @@ def _write_results(as_of: date, decisions, actions, fail_half_way: bool) -> None
         if actions is not None:
             cursor.adbc_ingest("nightly_actions", actions, mode="create", temporary=True)
             cursor.execute(_insert_new_actions("nightly_actions"))
-        cursor.execute(_cancel_stale_actions(as_of))
-        cursor.execute(_superseded_call_tasks(as_of))
+        for statement in _close_earlier_actions(as_of):
+            cursor.execute(statement)
         adbc.commit()
 
 
@@ -622,8 +622,10 @@ WHERE kind = '{ActionKind.CALL_TASK}' AND status = '{ActionStatus.PLANNED}' AND 
                 AND n.kind = '{ActionKind.CALL_TASK}' AND n.status = '{ActionStatus.PLANNED}')"""
 
 
-def _superseded_call_tasks(as_of: date) -> str:
-    return SUPERSEDED_CALL_TASKS.format(d=_date_param(as_of))
+def _close_earlier_actions(as_of: date) -> tuple[str, str]:
+    """What a night closes of earlier days' open actions, after writing its own: those of a stage
+    the account has left, and the call tasks its own replace. Both engines' writes run these."""
+    return _cancel_stale_actions(as_of), SUPERSEDED_CALL_TASKS.format(d=_date_param(as_of))
 
 
 def _run_in_postgres(as_of, strategy, version_id, run_id, dry_run, fail_half_way):
@@ -688,8 +690,8 @@ def _run_in_postgres(as_of, strategy, version_id, run_id, dry_run, fail_half_way
                     + _action_select(as_of, run_id, "nightly_actions")
                 )
                 cursor.execute(_insert_new_actions("nightly_new"))
-            cursor.execute(_cancel_stale_actions(as_of))
-            cursor.execute(_superseded_call_tasks(as_of))
+            for statement in _close_earlier_actions(as_of):
+                cursor.execute(statement)
             cursor.execute(f"DROP TABLE {features_table}, {decisions_table}")
             # The deferred foreign-key checks of every row written (about 7 s for a million
             # decisions) run here rather than in the COMMIT, so the write phase's time holds them.

@@ -101,3 +101,23 @@ def test_no_checkpoint_runs_while_adbc_has_the_database_open():
         assert not _checkpoint_could_start()
 
     assert _checkpoint_could_start()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_adbc_connections_keep_djangos_sqlite_settings_and_their_transactions():
+    """The PRAGMAs run before the DB-API wrapper opens its transaction (SQLite refuses to change
+    `synchronous` inside one), and the connection still commits and rolls back as DB-API says."""
+    with arrowdb.adbc_connect() as adbc, adbc.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous")
+        assert cursor.fetchone() == (1,)  # NORMAL, as settings.py sets Django's
+        cursor.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone() == (30000,)
+        cursor.execute("CREATE TABLE adbc_probe (n INTEGER)")
+        cursor.execute("INSERT INTO adbc_probe VALUES (1)")
+        adbc.commit()
+        cursor.execute("INSERT INTO adbc_probe VALUES (2)")
+        adbc.rollback()
+        cursor.execute("SELECT n FROM adbc_probe")
+        assert cursor.fetchall() == [(1,)]
+        cursor.execute("DROP TABLE adbc_probe")
+        adbc.commit()

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models import ProtectedError
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from doorstep.api.models import ApiToken
@@ -225,6 +226,26 @@ def test_a_payment_that_settles_cancels_every_pending_action_at_once(tmp_path, c
         PlannedAction.objects.filter(account_id="PHONE").values_list("status", flat=True)
     ) == [ActionStatus.CANCELLED]
     assert PlannedAction.objects.filter(status=ActionStatus.PLANNED).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_re_evaluating_twice_a_day_rewrites_the_days_one_decision_without_savepoints(tmp_path):
+    small_portfolio(tmp_path)
+    domain.run_nightly(AS_OF, by="test")
+    night = Decision.objects.get(account_id="PHONE", as_of=AS_OF)
+    at = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)  # noon in Shanghai, on the as-of date
+
+    with CaptureQueriesContext(connection) as seen:
+        first = domain.reevaluate_account("PHONE", at=at, by="test")
+    Decision.objects.filter(pk=first.pk).update(stage="reminder", reasons_en="stale")
+    domain.reevaluate_account("PHONE", at=at + timedelta(hours=1), by="test")
+
+    again = Decision.objects.get(account_id="PHONE", as_of=AS_OF)
+    assert first.pk == again.pk == night.pk
+    assert (again.engine, again.run_id, again.stage) == ("realtime", None, "phone")
+    assert again.reasons_en == night.reasons_en
+    assert Decision.objects.filter(account_id="PHONE").count() == 1
+    assert not [q["sql"] for q in seen.captured_queries if "SAVEPOINT" in q["sql"]]
 
 
 def staff_token(*codenames: str) -> str:

@@ -62,7 +62,9 @@ def record(
         text = canonical_json(data or {})
     except (TypeError, ValueError) as error:
         raise AuditError(f"audit data is not JSON: {error}", code="audit.data") from None
-    with transaction.atomic():
+    # No savepoint inside the caller's transaction (two statements fewer for every recorded
+    # change): an entry that fails to append must take the change it records down with it.
+    with transaction.atomic(savepoint=False):
         head = _locked_head()
         seq = head.seq + 1
         digest = entry_hash(head.hash, seq, at, actor, code, obj_type, str(obj_id), text)

@@ -767,7 +767,14 @@ def reevaluate_account(account: Account | str, *, at: datetime, by: str) -> Deci
             "risk_score": None if row["risk_score"] is None else float(row["risk_score"]),
             "risk_band": row["risk_band"],
         }
-        saved, _ = Decision.objects.update_or_create(account=account, as_of=as_of, defaults=fields)
+        # The account row is locked: `current` is still the day's decision, if it has one.
+        if current is None:
+            saved = Decision.objects.create(account=account, as_of=as_of, **fields)
+        else:
+            for name, value in fields.items():
+                setattr(current, name, value)
+            current.save(update_fields=list(fields))
+            saved = current
         cancelled = 0
         if decision.stage != leaving:
             cancelled = (

@@ -252,18 +252,7 @@ def features_sql(as_of: date, dialect: str, sources: str = "") -> str:
     history = ",\n           ".join(
         [*(f"l.cr_{k}" for k in steps), *(f"l.oldest_{k}" for k in steps[:-1])]
     )
-    if dialect == "postgres":
-        ledger = ledger_pass_sql(as_of)
-        credit_day = (
-            f"SELECT account_id, effective_on AS day, amount_cents AS amount FROM ent "
-            f"WHERE kind IN ({sql_list(CREDIT_KINDS)})"
-        )
-    else:
-        ledger = _ledger_joined_sql(as_of)
-        credit_day = (
-            f"SELECT account_id, effective_on AS day, SUM(amount_cents) AS amount "
-            f"FROM ent WHERE kind IN ({sql_list(CREDIT_KINDS)}) GROUP BY account_id, effective_on"
-        )
+    ledger = ledger_pass_sql(as_of) if dialect == "postgres" else _ledger_joined_sql(as_of)
     return f"""
 WITH {sources + "," if sources else ""}
 ent AS{inline} (
@@ -271,9 +260,10 @@ ent AS{inline} (
     WHERE effective_on <= {d}
 ),
 credit_day AS{inline} (
-    -- Credits by day (DuckDB: summed per day; PostgreSQL: the entries themselves, which sum the
-    -- same and spare it grouping six million rows).
-    {credit_day}
+    -- The credits with their day: the entries themselves, which sum the same as credits summed
+    -- per day (every use sums them) and spare grouping six million rows (DuckDB: 0.7 s at 1M).
+    SELECT account_id, effective_on AS day, amount_cents AS amount FROM ent
+    WHERE kind IN ({sql_list(CREDIT_KINDS)})
 ),
 {ledger},
 con AS{inline} (

@@ -70,27 +70,17 @@ def _ledger_joined_sql(as_of: date) -> str:
         for k in steps
     )
     hist_oldest = ",\n        ".join(
-        f"MIN(CASE WHEN i.due_date < {d} - {k * MONTH_DAYS} "
-        f"AND i.cumulative_cents > COALESCE(h.cr_{k}, 0) THEN i.due_date END) AS oldest_{k}"
+        f"MIN(CASE WHEN o.due_date < {d} - {k * MONTH_DAYS} "
+        f"AND o.scheduled_through > COALESCE(cr.cr_{k}, 0) THEN o.due_date END) AS oldest_{k}"
         for k in steps[:-1]
     )
-    history = ", ".join([*(f"hc.cr_{k}" for k in steps), *(f"ho.oldest_{k}" for k in steps[:-1])])
+    history = ", ".join([*(f"cr.cr_{k}" for k in steps), *(f"p.oldest_{k}" for k in steps[:-1])])
     return f"""credit AS (
-    SELECT account_id, SUM(amount_cents) AS credited FROM ent
-    WHERE kind IN ({sql_list(CREDIT_KINDS)}) GROUP BY account_id
-),
-hist_credit AS (
-    -- What had been credited by each of the six 30-day steps back (the collection score's
-    -- history; doorstep.scoring.engine.features). Charges are left out of the history.
-    SELECT account_id,
+    -- What had been credited in all and by each of the six 30-day steps back (the collection
+    -- score's history; doorstep.scoring.engine.features). Charges are left out of the history.
+    SELECT account_id, SUM(amount) AS credited,
         {hist_credited}
     FROM credit_day GROUP BY account_id
-),
-hist_oldest AS (
-    SELECT i.account_id,
-        {hist_oldest}
-    FROM instalments i LEFT JOIN hist_credit h ON h.account_id = i.account_id
-    GROUP BY i.account_id
 ),
 charge AS (
     SELECT account_id, seq, SUM(amount_cents) AS charged FROM ent
@@ -114,13 +104,15 @@ owed AS (
     WHERE NOT EXISTS (SELECT 1 FROM charge_total t WHERE t.account_id = i.account_id)
 ),
 pos AS (
+    -- One pass over the schedule for the positions now and at each history step.
     SELECT o.account_id,
            MAX(o.scheduled_through) AS scheduled,
            MAX(CASE WHEN o.due_date < {d} THEN o.owed_through END) AS owed_due,
            MIN(CASE WHEN o.due_date < {d} AND o.owed_through > COALESCE(cr.credited, 0)
                     THEN o.due_date END) AS oldest_unpaid,
            MIN(CASE WHEN o.due_date >= {d} AND o.owed_through > COALESCE(cr.credited, 0)
-                    THEN o.due_date END) AS next_due
+                    THEN o.due_date END) AS next_due,
+           {hist_oldest}
     FROM owed o LEFT JOIN credit cr ON cr.account_id = o.account_id
     GROUP BY o.account_id
 ),
@@ -152,8 +144,6 @@ ledger AS (
     FROM pos p
     LEFT JOIN credit cr ON cr.account_id = p.account_id
     LEFT JOIN charge_total ct ON ct.account_id = p.account_id
-    LEFT JOIN hist_credit hc ON hc.account_id = p.account_id
-    LEFT JOIN hist_oldest ho ON ho.account_id = p.account_id
     LEFT JOIN cured cu ON cu.account_id = p.account_id
 )"""
 

@@ -10,10 +10,12 @@ no signals and calls no save(); unlike it, it returns no primary keys, so an aut
 rows must not be needed back.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
+from operator import attrgetter
 
 from django.db import connection, models
+from django.db.models.base import ModelState
 
 # Columns whose Python value is already what the database driver takes.
 _AS_IS = (
@@ -38,15 +40,24 @@ def insert_objects(objects: Sequence[models.Model]) -> int:
         for field in model._meta.concrete_fields
         if not (field.primary_key and isinstance(field, models.AutoField | models.BigAutoField))
     ]
-    convert = [_converter(field) for field in fields]
-    attnames = [field.attname for field in fields]
+    # Every column's value in one C call; only the columns that need it are converted.
+    values = attrgetter(*(field.attname for field in fields))
+    converted = [
+        (index, convert)
+        for index, convert in enumerate(_converter(field) for field in fields)
+        if convert is not _as_is
+    ]
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     columns = ", ".join(quote(field.column) for field in fields)
-    rows = (
-        tuple(c(getattr(obj, name)) for c, name in zip(convert, attnames, strict=True))
-        for obj in objects
-    )
+
+    def row(obj) -> tuple:
+        row = list(values(obj)) if len(fields) > 1 else [values(obj)]
+        for index, convert in converted:
+            row[index] = convert(row[index])
+        return tuple(row)
+
+    rows = (row(obj) for obj in objects)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
@@ -80,3 +91,34 @@ def _converter(field: models.Field) -> Callable:
 
 def _as_is(value):
     return value
+
+
+def new_instances(model: type[models.Model], rows: Iterable[dict]) -> list[models.Model]:
+    """Unsaved instances of `model` from dicts of field attnames (account_id, not account), every
+    other field at its default, as `model(**row)` makes them, for `insert_objects`.
+
+    Model.__init__ works out each field's default again for every instance: 27,000 proposed visits
+    of 40 columns spent over a second there. Here a constant default is worked out once and a
+    callable one (dict, uuid) called for each row that lacks the field. No signals are sent (no
+    model of doorstep listens to pre_init or post_init)."""
+    fields = model._meta.concrete_fields
+    attnames = {field.attname for field in fields}
+    constant = {
+        field.attname: field.get_default()
+        for field in fields
+        if not (field.has_default() and callable(field.default))
+    }
+    per_row = [field for field in fields if field.has_default() and callable(field.default)]
+    made = []
+    for row in rows:
+        if unknown := row.keys() - attnames:
+            raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
+        instance = model.__new__(model)
+        instance.__dict__.update(constant)
+        for field in per_row:
+            if field.attname not in row:
+                instance.__dict__[field.attname] = field.get_default()
+        instance.__dict__.update(row)
+        instance._state = ModelState()
+        made.append(instance)
+    return made

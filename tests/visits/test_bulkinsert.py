@@ -1,8 +1,11 @@
-"""`insert_objects` writes what the ORM would (COPY on PostgreSQL, executemany on SQLite)."""
+"""`insert_objects` writes what the ORM would (COPY on PostgreSQL, executemany on SQLite), and
+`new_instances` makes what the model's constructor would."""
 
 from datetime import date, time
 
-from doorstep.bulkinsert import insert_objects
+import pytest
+
+from doorstep.bulkinsert import insert_objects, new_instances
 from doorstep.visits.enums import VisitEvent, VisitState
 from doorstep.visits.models import Visit, VisitTransition
 from tests.visits.conftest import AS_OF, local
@@ -44,3 +47,26 @@ def test_objects_inserted_in_bulk_read_back_as_the_orm_would_write_them(field):
         ("V-bulk-1", VisitEvent.PROPOSE, "nightly", at, {"rules": ["home_visit.dpd_90"]}),
         ("V-bulk-2", VisitEvent.PROPOSE, "nightly", at, {"rules": []}),
     ]
+
+
+def test_new_instances_hold_what_the_constructor_gives_defaults_included(field):
+    at = local(AS_OF, 2)
+    row = {"id": "V-new", "account_id": "V1", "state": VisitState.PROPOSED, "proposed_on": AS_OF,
+           "created_at": at, "updated_at": at}  # fmt: skip
+    fields = [f.attname for f in Visit._meta.concrete_fields]
+
+    one, two = new_instances(Visit, [row, {**row, "id": "V-new-2", "account_id": "V2"}])
+
+    made = Visit(**row)
+    assert [getattr(one, name) for name in fields] == [getattr(made, name) for name in fields]
+    assert one.reasons == {}
+    assert one.reasons is not two.reasons  # a callable default is called for every row
+    assert one._state.adding
+    assert one.notice_pdf.name == ""
+    insert_objects([one, two])
+    assert Visit.objects.get(pk="V-new").priority == made.priority
+
+
+def test_new_instances_refuse_a_field_the_model_does_not_have():
+    with pytest.raises(TypeError, match="Visit has no field acount_id"):
+        new_instances(Visit, [{"id": "V-x", "acount_id": "V1"}])

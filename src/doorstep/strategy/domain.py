@@ -380,17 +380,33 @@ def _visit_cancel_reason(stage: str, overdue_cents: int) -> str:
     return CancelReason.STAGE_CHANGED
 
 
+# What a visit proposal takes of its decision.
+PROPOSAL_FIELDS = (
+    "pk",
+    "account_id",
+    "triggers",
+    "reasons_en",
+    "reasons_zh",
+    "dpd",
+    "overdue_cents",
+)
+
+
 def _proposal(decision: Decision) -> Proposal:
+    return _proposal_of(**{name: getattr(decision, name) for name in PROPOSAL_FIELDS})
+
+
+def _proposal_of(*, pk, account_id, triggers, reasons_en, reasons_zh, dpd, overdue_cents):
     return Proposal(
-        account_id=decision.account_id,
-        decision_id=decision.pk,
+        account_id=account_id,
+        decision_id=pk,
         reasons={
-            "rules": (decision.triggers or "").split(",") if decision.triggers else [],
-            "en": decision.reasons_en,
-            "zh": decision.reasons_zh,
+            "rules": triggers.split(",") if triggers else [],
+            "en": reasons_en,
+            "zh": reasons_zh,
         },
-        dpd=decision.dpd,
-        overdue_cents=decision.overdue_cents,
+        dpd=dpd,
+        overdue_cents=overdue_cents,
     )
 
 
@@ -419,8 +435,9 @@ def sync_visits(as_of: date, *, by: str) -> dict[str, int]:
         Decision.objects.filter(as_of=as_of, stage=Stage.HOME_VISIT)
         .exclude(account__visits__state__in=OPEN_STATES)
         .order_by("account_id")
+        .values(*PROPOSAL_FIELDS)  # rows, not 27,000 model instances at a million accounts
     )
-    proposed = propose_visits((_proposal(d) for d in entering), as_of=as_of, by=by, at=at)
+    proposed = propose_visits((_proposal_of(**row) for row in entering), as_of=as_of, by=by, at=at)
     return {"proposed": len(proposed), "cancelled": cancelled}
 
 

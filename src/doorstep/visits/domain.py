@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from doorstep.audit.domain import record
-from doorstep.bulkinsert import insert_objects
+from doorstep.bulkinsert import insert_objects, new_instances
 from doorstep.compliance.domain import authorize
 from doorstep.compliance.engine.checks import Action, Agent, VisitFacts
 from doorstep.compliance.models import Refusal
@@ -240,40 +240,46 @@ def propose_visits(
                 .filter(blocking)
                 .values_list("account_id", flat=True)
             )
-        visits = [
-            Visit(
-                id=f"V-{uuid.uuid4().hex[:16]}",
-                account_id=p.account_id,
-                state=VisitState.PROPOSED,
-                proposed_on=as_of,
-                decision_id=p.decision_id,
-                reasons=p.reasons,
-                dpd=p.dpd,
-                overdue_cents=p.overdue_cents,
-                priority=p.priority,
-                created_at=at,
-                updated_at=at,
-            )
-            for account_id, p in wanted.items()
-            if account_id not in busy
-        ]
+        visits = new_instances(
+            Visit,
+            (
+                {
+                    "id": f"V-{uuid.uuid4().hex[:16]}",
+                    "account_id": p.account_id,
+                    "state": VisitState.PROPOSED,
+                    "proposed_on": as_of,
+                    "decision_id": p.decision_id,
+                    "reasons": p.reasons,
+                    "dpd": p.dpd,
+                    "overdue_cents": p.overdue_cents,
+                    "priority": p.priority,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+                for account_id, p in wanted.items()
+                if account_id not in busy
+            ),
+        )
         # The accounts first (docs/adr/0010): the audit entries below take the trail's head, the
         # auto-approvals lock each account again, and on PostgreSQL the new rows' foreign keys
         # share-lock their accounts at commit; a payment holding one of them waits for the head.
         lock_accounts(v.account_id for v in visits)
         insert_objects(visits)
         insert_objects(
-            [
-                VisitTransition(
-                    visit=v,
-                    event=VisitEvent.PROPOSE,
-                    to_state=VisitState.PROPOSED,
-                    by=by,
-                    at=at,
-                    data={"rules": v.reasons.get("rules", [])},
-                )
-                for v in visits
-            ]
+            new_instances(
+                VisitTransition,
+                (
+                    {
+                        "visit_id": v.pk,
+                        "event": VisitEvent.PROPOSE,
+                        "to_state": VisitState.PROPOSED,
+                        "by": by,
+                        "at": at,
+                        "data": {"rules": v.reasons.get("rules", [])},
+                    }
+                    for v in visits
+                ),
+            )
         )
         ids = sorted(v.pk for v in visits)
         record(

@@ -51,13 +51,13 @@ def insert_objects(objects: Sequence[models.Model]) -> int:
     table = quote(model._meta.db_table)
     columns = ", ".join(quote(field.column) for field in fields)
 
-    def row(obj) -> tuple:
+    def as_row(obj) -> tuple:
         row = list(values(obj)) if len(fields) > 1 else [values(obj)]
         for index, convert in converted:
             row[index] = convert(row[index])
         return tuple(row)
 
-    rows = (row(obj) for obj in objects)
+    rows = (as_row(obj) for obj in objects)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:

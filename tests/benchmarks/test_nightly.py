@@ -14,7 +14,8 @@ from doorstep.benchmarks.nightly import LOADED
 ACCOUNTS = 300
 KEYS = {
     "engine", "accounts", "seconds", "accounts_per_s", "single_account_p50_ms",
-    "single_account_p99_ms", "phases", "stages",
+    "single_account_p99_ms", "single_account_at_rest_p50_ms", "single_account_at_rest_p99_ms",
+    "phases", "stages",
 }  # fmt: skip
 
 

@@ -12,7 +12,7 @@ import pyarrow as pa
 from django.db import connection
 from django.db.models.functions import Collate
 
-from doorstep import arrowdb
+from doorstep import arrowdb, roundtrips
 from doorstep.audit.domain import digest_query
 from doorstep.contact.models import Contact
 from doorstep.ledger.domain import local_date
@@ -39,20 +39,15 @@ def arm_bucket(account_id: str) -> int:
     return int(hashlib.md5(account_id.encode()).hexdigest()[:8], 16) % 100  # noqa: S324
 
 
-def previous_stage(account_id: str, as_of: date) -> str:
+def _previous_stage_rows(account_id: str, as_of: date):
     """The stage of the account's latest decision on or after the last decision date before
-    `as_of` (the nightly run's definition)."""
-    before = Decision.objects.filter(as_of__lt=as_of)
-    last_day = before.order_by("-as_of").values_list("as_of", flat=True).first()
-    if last_day is None:
-        return "none"
-    found = (
-        before.filter(account_id=account_id, as_of__gte=last_day)
+    `as_of` (the nightly run's definition), as at most one row; the last date is a subquery."""
+    last_day = Decision.objects.filter(as_of__lt=as_of).order_by("-as_of").values("as_of")[:1]
+    return (
+        Decision.objects.filter(account_id=account_id, as_of__lt=as_of, as_of__gte=last_day)
         .order_by("-as_of")
-        .values_list("stage", flat=True)
-        .first()
+        .values_list("stage")[:1]
     )
-    return found or "none"
 
 
 def account_features_row(
@@ -62,36 +57,42 @@ def account_features_row(
     account's schedule and entries as of the same day, when the caller has read them."""
     region = account.borrower.region
     day_end = day_end_epoch(as_of, region.time_zone)
-    if books is not None and books.as_of == as_of:
+    read_books = books is None or books.as_of != as_of
+    # All of the account's reads in one round trip (PostgreSQL; roundtrips).
+    contact_rows, hold_rows, previous, *book_rows = roundtrips.fetch_all(
+        Contact.objects.filter(account=account).values_list(
+            "id", "at", "channel", "outcome", "ptp_amount_cents", "ptp_date"
+        ),
+        Hold.objects.filter(account=account, since__lte=as_of).values_list(
+            "kind", "since", "until"
+        ),
+        _previous_stage_rows(account.pk, as_of),
+        *(
+            (
+                Instalment.objects.filter(account=account).values_list(
+                    "seq", "due_date", "cumulative_cents"
+                ),
+                LedgerEntry.objects.filter(account=account, effective_on__lte=as_of).values_list(
+                    "kind", "amount_cents", "effective_on", "instalment__seq"
+                ),
+            )
+            if read_books
+            else ()
+        ),
+    )
+    if read_books:
+        instalments = [InstalmentRow(*row) for row in book_rows[0]]
+        entries = [EntryRow(*row) for row in book_rows[1]]
+    else:
         instalments = [
             InstalmentRow(i.seq, i.due_date, i.cumulative_cents) for i in books.instalments
         ]
         entries = [EntryRow(*row) for row in books.entries]
-    else:
-        instalments = [
-            InstalmentRow(*row)
-            for row in Instalment.objects.filter(account=account).values_list(
-                "seq", "due_date", "cumulative_cents"
-            )
-        ]
-        entries = [
-            EntryRow(*row)
-            for row in LedgerEntry.objects.filter(
-                account=account, effective_on__lte=as_of
-            ).values_list("kind", "amount_cents", "effective_on", "instalment__seq")
-        ]
     contacts = [
         ContactRow(cid, int(at.timestamp()), channel, outcome, amount, ptp_date)
-        for cid, at, channel, outcome, amount, ptp_date in Contact.objects.filter(
-            account=account
-        ).values_list("id", "at", "channel", "outcome", "ptp_amount_cents", "ptp_date")
+        for cid, at, channel, outcome, amount, ptp_date in contact_rows
     ]
-    holds = [
-        HoldRow(*row)
-        for row in Hold.objects.filter(account=account, since__lte=as_of).values_list(
-            "kind", "since", "until"
-        )
-    ]
+    holds = [HoldRow(*row) for row in hold_rows]
     bucket = arm_bucket(account.pk)
     row = account_features(
         AccountRow(
@@ -107,7 +108,7 @@ def account_features_row(
         contacts,
         holds,
         as_of=as_of,
-        previous_stage=previous_stage(account.pk, as_of),
+        previous_stage=previous[0][0] if previous else "none",
         arm_bucket=bucket,
     )
     row["arm"] = strategy.arm_for(bucket)

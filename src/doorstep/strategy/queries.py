@@ -57,9 +57,7 @@ def account_features_row(
     account's schedule and entries as of the same day, when the caller has read them."""
     region = account.borrower.region
     day_end = day_end_epoch(as_of, region.time_zone)
-    read_books = books is None or books.as_of != as_of
-    # All of the account's reads in one round trip (PostgreSQL; roundtrips).
-    contact_rows, hold_rows, previous, *book_rows = roundtrips.fetch_all(
+    reads = [
         Contact.objects.filter(account=account).values_list(
             "id", "at", "channel", "outcome", "ptp_amount_cents", "ptp_date"
         ),
@@ -67,20 +65,19 @@ def account_features_row(
             "kind", "since", "until"
         ),
         _previous_stage_rows(account.pk, as_of),
-        *(
-            (
-                Instalment.objects.filter(account=account).values_list(
-                    "seq", "due_date", "cumulative_cents"
-                ),
-                LedgerEntry.objects.filter(account=account, effective_on__lte=as_of).values_list(
-                    "kind", "amount_cents", "effective_on", "instalment__seq"
-                ),
-            )
-            if read_books
-            else ()
-        ),
-    )
-    if read_books:
+    ]
+    if books is None or books.as_of != as_of:
+        reads += [
+            Instalment.objects.filter(account=account).values_list(
+                "seq", "due_date", "cumulative_cents"
+            ),
+            LedgerEntry.objects.filter(account=account, effective_on__lte=as_of).values_list(
+                "kind", "amount_cents", "effective_on", "instalment__seq"
+            ),
+        ]
+    # All of the account's reads in one round trip (PostgreSQL; roundtrips).
+    contact_rows, hold_rows, previous, *book_rows = roundtrips.fetch_all(*reads)
+    if book_rows:
         instalments = [InstalmentRow(*row) for row in book_rows[0]]
         entries = [EntryRow(*row) for row in book_rows[1]]
     else:

@@ -40,8 +40,10 @@ def insert_objects(objects: Sequence[models.Model]) -> int:
         for field in model._meta.concrete_fields
         if not (field.primary_key and isinstance(field, models.AutoField | models.BigAutoField))
     ]
-    # Every column's value in one C call; only the columns that need it are converted.
-    values = attrgetter(*(field.attname for field in fields))
+    # Every column's value in one C call (a tuple, even of one column); only the columns that
+    # need it are converted.
+    names = [field.attname for field in fields]
+    values = attrgetter(*names) if len(names) > 1 else lambda obj: (getattr(obj, names[0]),)
     converted = [
         (index, convert)
         for index, convert in enumerate(_converter(field) for field in fields)
@@ -52,7 +54,7 @@ def insert_objects(objects: Sequence[models.Model]) -> int:
     columns = ", ".join(quote(field.column) for field in fields)
 
     def as_row(obj) -> tuple:
-        row = list(values(obj)) if len(fields) > 1 else [values(obj)]
+        row = list(values(obj))
         for index, convert in converted:
             row[index] = convert(row[index])
         return tuple(row)
@@ -103,12 +105,8 @@ def new_instances(model: type[models.Model], rows: Iterable[dict]) -> list[model
     model of doorstep listens to pre_init or post_init)."""
     fields = model._meta.concrete_fields
     attnames = {field.attname for field in fields}
-    constant = {
-        field.attname: field.get_default()
-        for field in fields
-        if not (field.has_default() and callable(field.default))
-    }
     per_row = [field for field in fields if field.has_default() and callable(field.default)]
+    constant = {field.attname: field.get_default() for field in fields if field not in per_row}
     made = []
     for row in rows:
         if unknown := row.keys() - attnames:

@@ -12,11 +12,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from doorstep.audit.domain import record
 from doorstep.audit.models import AuditEntry
 from doorstep.console.calls import CallQueue
 from doorstep.contact.models import Contact
 from doorstep.intake.importer import import_portfolio
-from doorstep.ledger.models import Region
+from doorstep.ledger.models import Account, Region
 from doorstep.strategy.domain import active_version, publish_strategy, run_nightly, take_payment
 from doorstep.strategy.models import PlannedAction
 from doorstep.web.domain import ensure_demo_logins
@@ -293,7 +294,33 @@ def test_the_case_views_title_is_the_account_and_the_audit_trail_is_drawn_once(q
     assert page.count("<title>") == 1
     assert page[page.index("<title>") : page.index("</title>")] == "<title>C1 · doorstep"
     assert page.count('id="audit"') == 1
-    assert page.count("account.viewed") == 1
+    assert page.count("case.opened") == 0
+    with transaction.atomic():
+        record("case.opened", actor="someone", obj=Account.objects.get(pk="C1"))
+    page = _client("strategy_manager").get("/console/accounts/C1/").content.decode()
+    assert page.count("case.opened") == 1
+
+
+def test_the_audit_trail_counts_the_opens_and_lists_the_rest(queue):
+    """Every open is logged; the trail lists the account's other entries and sums up the opens
+    (a busy account's opens pushed its real events out of the list)."""
+    manager = _client("strategy_manager")
+    first = manager.get("/console/accounts/C1/").content.decode()
+    assert 'id="views"' not in first
+    manager.post("/console/accounts/C1/reveal", {"reason": "borrower asked to update it"})
+    for _ in range(6):
+        manager.get("/console/accounts/C1/")
+    _client("collections_supervisor").get("/console/accounts/C1/")
+    page = manager.get("/console/accounts/C1/").content.decode()
+    trail = page[page.index('id="audit"') :]
+    assert "account.viewed" not in trail
+    assert trail.count("borrower.revealed") == 1
+    views = trail[trail.index('id="views"') : trail.index("</p>")]
+    # Eight opens before this one; the latest five named, the supervisor's first.
+    assert "Opened 8 times before this view" in views
+    assert views.count("strategy_manager") == 4
+    assert views.index("collections_supervisor") < views.index("strategy_manager")
+    assert AuditEntry.objects.filter(obj_id="C1", code="account.viewed").count() == 9
 
 
 def test_the_case_view_reads_the_account_and_its_books_once(queue):
@@ -313,7 +340,10 @@ def test_the_case_view_reads_the_account_and_its_books_once(queue):
     assert not any(
         'FROM "strategy_decision" WHERE "strategy_decision"."account_id"' in q for q in sql
     )
-    assert len(sql) == 33
+    # The audit trail and the earlier opens are two reads (the opens are counted only when there
+    # are more than the page names).
+    assert sum('FROM "audit_auditentry"' in q for q in sql) == 2
+    assert len(sql) == 34
 
 
 def test_a_call_recorded_while_the_account_is_being_paid_waits_instead_of_deadlocking(queue):

@@ -90,6 +90,39 @@ def access(request, account: Account, now) -> tuple[str, str]:
     raise PermissionDenied("this account is not yours to see")
 
 
+VIEWED = "account.viewed"
+# The opens of a record a case view names one by one; the rest it counts.
+VIEWS_NAMED = 5
+
+
+def audit_trail(account: Account, rows: int = 100):
+    """The latest entries about the account and its borrower, but their opens (every open of this
+    page is logged): listed one by one, a busy account's opens pushed its payments, calls and
+    reveals out of the trail. `earlier_views` sums them up."""
+    return (
+        AuditEntry.objects.filter(
+            Q(obj_type="ledger.account", obj_id=account.pk)
+            | Q(obj_type="ledger.borrower", obj_id=account.borrower_id)
+        )
+        .exclude(code=VIEWED)
+        .order_by("-seq")
+        .values("at", "code", "actor")[:rows]
+    )
+
+
+def earlier_views(account: Account, *, before: int) -> dict:
+    """How often the account was opened before the entry `before`, and the latest opens (when and
+    by whom). Counted only when there are more than it names."""
+    views = AuditEntry.objects.filter(
+        obj_type="ledger.account", obj_id=account.pk, code=VIEWED, seq__lt=before
+    )
+    latest = list(views.order_by("-seq").values("at", "actor")[:VIEWS_NAMED])
+    return {
+        "count": views.count() if len(latest) == VIEWS_NAMED else len(latest),
+        "latest": latest,
+    }
+
+
 @login_required
 def account_view(request, account_id: str):
     account = get_object_or_404(Account.objects.select_related("borrower__region"), pk=account_id)
@@ -104,7 +137,7 @@ def account_view(request, account_id: str):
     cipher = configured_cipher()
     phone = cipher.decrypt(borrower.phone_encrypted)
     national_id = cipher.decrypt(borrower.national_id_encrypted)
-    record("account.viewed", actor=by, obj=account, at=now, data={"revealed": revealed})
+    viewed = record(VIEWED, actor=by, obj=account, at=now, data={"revealed": revealed})
     # The schedule and entries once, for the figures and for the live explanation.
     books = read_books(account, today)
     explanation = None
@@ -152,14 +185,8 @@ def account_view(request, account_id: str):
         "outcomes": [(o.value, o.label) for o in CALL_OUTCOMES],
         "may_record": who == "agency" or request.user.has_perm("contact.add_contact"),
         "today": today,
-        "audit": []
-        if who == "agency"
-        else AuditEntry.objects.filter(
-            Q(obj_type="ledger.account", obj_id=account.pk)
-            | Q(obj_type="ledger.borrower", obj_id=borrower.pk)
-        )
-        .order_by("-seq")
-        .values("at", "code", "actor")[:100],
+        "audit": [] if who == "agency" else audit_trail(account),
+        "views": None if who == "agency" else earlier_views(account, before=viewed.seq),
     }
     return render(request, "console/account.html", context)
 

@@ -79,10 +79,11 @@ bench: install
 # <name>_loadtest_<N>_cache, built once by `doorstep demo`, and <name>_loadtest, a fresh copy per
 # run). Prints requests/s, p50 and p99 per endpoint; the JSON figures are the last line; exits 1
 # on any failed request. LOADTEST_SECONDS (120), LOADTEST_RATE (requests/s offered, 300), ACCOUNTS,
-# WORKERS, THREADS; REBUILD=1 builds the demo anew.
+# WORKERS, THREADS; REBUILD=1 builds the demo anew; LOADTEST_SCENARIO=floor asks only for the
+# front doors, unpaced: what the stack serves here when pages do no work of their own.
 loadtest: install
 	DATABASE_URL=$(PG_URL) $(BIN)/doorstep bench load --json --seconds $${LOADTEST_SECONDS:-120} \
-	  --rate $${LOADTEST_RATE:-300} \
+	  --rate $${LOADTEST_RATE:-300} --scenario $${LOADTEST_SCENARIO:-work} \
 	  --accounts $${ACCOUNTS:-20000} $${WORKERS:+--workers $$WORKERS} --threads $${THREADS:-1} \
 	  $${REBUILD:+--rebuild}
 

@@ -18,6 +18,13 @@ is requested under its own name.
   "paid", the payment's page).
 - FieldAgent: signs in; opens today's visits and one visit in turn, and checks in (through the
   visit page's form) at each visit dealt to them, once.
+
+The floor scenario (`bench load --scenario floor`, classes FloorCollector and FloorBorrower) signs
+in the same collectors and borrowers and asks only for the two front doors, as fast as answers
+come: the console's (`/console/`: the session, the user and their permissions read, a redirect to
+their first page) and the portal's (`/my/accounts/`: the session, the borrower's accounts, a
+redirect to the one). No page is rendered: it is what this stack serves on this machine when pages
+do no work of their own, the ceiling for the scenario above.
 """
 
 import itertools
@@ -28,7 +35,7 @@ import re
 import sys
 from pathlib import Path
 
-from locust import FastHttpUser, constant_throughput, task
+from locust import FastHttpUser, constant, constant_throughput, task
 from locust.exception import StopUser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -120,7 +127,9 @@ class Borrower(Page):
     borrowers = iter(DATA["borrowers"])
 
     def on_start(self):
-        me = next(self.borrowers)
+        self.portal_sign_in(next(self.borrowers))
+
+    def portal_sign_in(self, me: dict) -> None:
         self.account = me["account"]
         self.get("portal_signin")
         self.post("portal_signin", {"phone": me["phone"]}, to=path("portal_code"))
@@ -170,3 +179,30 @@ class FieldAgent(Page):
             # The visit page again, without ?error=: the guard let the agent in.
             self.post("field_check_in", {"lat": "", "lon": ""},
                       to=path("field_visit", visit=visit), visit=visit)  # fmt: skip
+
+
+class FloorCollector(Page):
+    fixed_count = len(DATA["collectors"])
+    wait_time = constant(0)
+    logins = iter(DATA["collectors"])
+
+    def on_start(self):
+        self.staff_sign_in(next(self.logins), "/console/")
+
+    @task
+    def front_door(self):
+        self.get("console_home", 302)
+
+
+class FloorBorrower(Page):
+    fixed_count = len(DATA["borrowers"])
+    wait_time = constant(0)
+    borrowers = iter(DATA["borrowers"])
+    portal_sign_in = Borrower.portal_sign_in
+
+    def on_start(self):
+        self.portal_sign_in(next(self.borrowers))
+
+    @task
+    def front_door(self):
+        self.get("portal_accounts", 302)

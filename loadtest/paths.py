@@ -10,6 +10,7 @@ import re
 # name -> (path template, the URL name it must resolve to)
 ENDPOINTS = {
     "staff_login": ("/admin/login/", "admin:login"),
+    "console_home": ("/console/", "console-home"),
     "call_queue": ("/console/calls/", "console-calls"),
     "call_claim": ("/console/calls/{action}/claim", "console-call-claim"),
     "case_view": ("/console/accounts/{account}/", "console-account"),

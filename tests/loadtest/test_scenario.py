@@ -2,6 +2,7 @@
 the view it is meant for, the scenario names no endpoint that paths.py lacks, the figures parser
 reads locust's CSV, and `prepare` leaves each virtual user what it needs in the database."""
 
+import ast
 import importlib.util
 import re
 from datetime import timedelta
@@ -12,7 +13,13 @@ from django.contrib.auth import get_user_model
 from django.urls import resolve
 from django.utils import timezone
 
-from doorstep.benchmarks.load import PASSWORD, prepare, read_stats, zone_where_it_is
+from doorstep.benchmarks.load import (
+    PASSWORD,
+    SCENARIOS,
+    prepare,
+    read_stats,
+    zone_where_it_is,
+)
 from tests.conftest import ROOT
 
 LOADTEST = ROOT / "loadtest"
@@ -41,6 +48,42 @@ def test_the_scenario_asks_only_for_endpoints_paths_knows():
     used = set(re.findall(r'self\.(?:get|post)\("(\w+)"', text))
     used |= set(re.findall(r'\bpath\("(\w+)"', text))
     assert used == set(_paths().ENDPOINTS)
+
+
+def test_each_scenario_names_user_classes_of_the_locustfile():
+    # Parsed, not imported: importing locust patches the standard library with gevent.
+    tree = ast.parse((LOADTEST / "locustfile.py").read_text())
+    classes = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+    for scenario, names in SCENARIOS.items():
+        assert set(names) <= classes, scenario
+    assert not set(SCENARIOS["work"]) & set(SCENARIOS["floor"])
+
+
+def test_the_floors_front_doors_redirect_a_signed_in_user_to_their_page(demo_portfolio):
+    """What the floor scenario asks for and expects: 302 from both front doors, for a collector
+    and for a borrower signed in as prepare() leaves them."""
+    from django.test import Client
+
+    paths = _paths()
+    data = prepare(at=timezone.now(), collectors=1, borrowers=1, teams=1, visits=1)
+    collector = Client()
+    assert collector.login(username=data["collectors"][0]["username"], password=PASSWORD)
+    answer = collector.get(paths.path("console_home"))
+    assert (answer.status_code, answer["Location"]) == (302, paths.path("call_queue"))
+
+    borrower = Client()
+    me = data["borrowers"][0]
+    assert borrower.post(paths.path("portal_signin"), {"phone": me["phone"]}).status_code == 302
+    code = re.search(
+        r'id="demo-code".*?(\d{6})\s*</div>', borrower.get(paths.path("portal_code")).text, re.S
+    )
+    assert code is not None
+    assert borrower.post(paths.path("portal_code"), {"code": code.group(1)}).status_code == 302
+    answer = borrower.get(paths.path("portal_accounts"))
+    assert (answer.status_code, answer["Location"]) == (
+        302,
+        paths.path("portal_account", account=me["account"]),
+    )
 
 
 def test_locust_csv_becomes_the_figures(tmp_path):

@@ -45,6 +45,13 @@ PASSWORD = "load-test-only"  # noqa: S105
 # At most this many portal sign-ins from one client address per hour (DOORSTEP_PORTAL), and every
 # virtual user comes from 127.0.0.1: each borrower signs in once, so no more borrowers than that.
 MAX_BORROWERS = 30
+# The locust user classes of each scenario (loadtest/locustfile.py): the day's work, or the floor
+# (the console's and the portal's front doors only, as fast as answers come: what the stack serves
+# when pages do no work of their own).
+SCENARIOS = {
+    "work": ("PhoneCollector", "Borrower", "FieldAgent"),
+    "floor": ("FloorCollector", "FloorBorrower"),
+}
 
 
 def add_arguments(parser) -> None:
@@ -52,6 +59,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seconds", type=int, default=120, help="how long locust runs")
     parser.add_argument(
         "--rate", type=float, default=300, help="offered load, requests/s (the users' pace)"
+    )
+    parser.add_argument(
+        "--scenario",
+        choices=sorted(SCENARIOS),
+        default="work",
+        help="work: collectors, borrowers and agents at --rate; floor: the front doors only, "
+        "unpaced (docs/loadtest.md)",
     )
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
@@ -129,7 +143,13 @@ def _doorstep(arguments: list[str], database_url: str, *, quiet: bool = False) -
 
 def _measure(options: dict, database_url: str, data_file: Path, directory: Path, out) -> dict:
     data = json.loads(data_file.read_text())
-    users = len(data["collectors"]) + len(data["borrowers"]) + len(data["agents"])
+    scenario = options.get("scenario", "work")
+    kinds = (
+        ("collectors", "borrowers")
+        if scenario == "floor"
+        else ("collectors", "borrowers", "agents")
+    )
+    users = sum(len(data[kind]) for kind in kinds)
     port = options["port"] or _free_port()
     # serve's own default (2 × CPUs + 1) unless --workers says otherwise.
     workers, threads = options["workers"] or 2 * (os.cpu_count() or 1) + 1, options["threads"]
@@ -143,16 +163,17 @@ def _measure(options: dict, database_url: str, data_file: Path, directory: Path,
         server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
     try:
         _wait_until_up(f"{site}/my/", server)
-        out(f"doorstep serve on {site}: {workers} workers × {threads} threads; locust: {users} "
-            f"users ({len(data['collectors'])} collectors, {len(data['borrowers'])} borrowers, "
-            f"{len(data['agents'])} field agents) asking {rate:.0f} requests/s for "
-            f"{options['seconds']} s …")  # fmt: skip
+        asking = "the front doors, unpaced" if scenario == "floor" else f"{rate:.0f} requests/s"
+        out(f"doorstep serve on {site}: {workers} workers × {threads} threads; locust "
+            f"({scenario}): {users} users ("
+            + ", ".join(f"{len(data[kind])} {kind}" for kind in kinds)
+            + f") asking {asking} for {options['seconds']} s …")  # fmt: skip
         load_before = os.getloadavg()[0]
         prefix = directory / "locust"
         locust = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
                   "-u", str(users), "-r", str(users), "-t", f"{options['seconds']}s",
                   "--host", site, "--csv", str(prefix), "--only-summary",
-                  "--stop-timeout", "10", "--loglevel", "WARNING"]  # fmt: skip
+                  "--stop-timeout", "10", "--loglevel", "WARNING", *SCENARIOS[scenario]]  # fmt: skip
         locust_env = dict(
             os.environ, DOORSTEP_LOADTEST_DATA=str(data_file), DOORSTEP_LOADTEST_RATE=str(rate)
         )
@@ -183,8 +204,9 @@ def _measure(options: dict, database_url: str, data_file: Path, directory: Path,
         max(busy["machine"] - busy["gunicorn"] - busy["postgres"] - busy["locust"], 0), 1
     )
     figures.update(
+        scenario=scenario,
         seconds=options["seconds"],
-        offered_requests_per_s=rate,
+        offered_requests_per_s=None if scenario == "floor" else rate,
         users=users,
         workers=workers,
         threads=threads,

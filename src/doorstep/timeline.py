@@ -12,11 +12,13 @@ from django.utils.translation import gettext_lazy
 from doorstep.arrangements.enums import Event as ArrangementEvent
 from doorstep.arrangements.enums import Kind
 from doorstep.arrangements.models import Transition
+from doorstep.complaints.enums import CaseKind, Finding
 from doorstep.complaints.models import Case
 from doorstep.contact.models import Contact, OutboundMessage
 from doorstep.ledger.enums import ContactChannel, ContactOutcome, EntryKind, HoldKind
 from doorstep.ledger.models import Account, Hold, LedgerEntry
 from doorstep.letters.documents import RecordEvent
+from doorstep.roundtrips import fetch_all
 from doorstep.visits.engine.routing import REASONS as ROUTING_REASONS
 from doorstep.visits.enums import CancelReason, VisitEvent
 from doorstep.visits.models import VisitTransition
@@ -49,52 +51,72 @@ MESSAGE_CHANNELS = (ContactChannel.SMS, ContactChannel.EMAIL, ContactChannel.APP
 
 
 def record_events(account: Account, zone: ZoneInfo) -> list[RecordEvent]:
-    """Everything on the account the borrower may see, oldest first, in the current language."""
+    """Everything on the account the borrower may see, oldest first, in the current language.
+
+    The ledger entries, messages, contacts, visit steps and holds are read as rows in one round
+    trip (`roundtrips.fetch_all`): a busy account has a penalty entry a day, and making a model
+    instance of each, one statement after another, was most of the case view's timeline."""
     events: list[tuple[datetime, int, RecordEvent]] = []
 
     def add(at: datetime, kind: str, title: str, detail: str = "", amount=None):
         local = at.astimezone(zone)
         events.append((local, len(events), RecordEvent(local, kind, str(title), detail, amount)))
 
-    entries = LedgerEntry.objects.filter(account=account).order_by("occurred_at", "id")
+    entries, texts, contacts, visit_steps, cases, holds = fetch_all(
+        LedgerEntry.objects.filter(account=account)
+        .order_by("occurred_at", "id")
+        .values_list("kind", "occurred_at", "effective_on", "amount_cents", "reference", "note"),
+        # In the model's order: of a permit's messages, the latest one's text stands.
+        OutboundMessage.objects.filter(account=account).values_list("permit_id", "text"),
+        Contact.objects.filter(account=account)
+        .order_by("at")
+        .values_list("at", "channel", "outcome", "permit_id", "ptp_date", "ptp_amount_cents"),
+        VisitTransition.objects.filter(visit__account=account, event__in=SHOWN_VISIT_EVENTS)
+        .order_by("at", "id")
+        .values_list("at", "event", "reason", "visit__visit_date"),
+        Case.objects.filter(account=account).values_list(
+            "kind", "filed_at", "text", "answered_at", "finding", "answer"
+        ),
+        Hold.objects.filter(account=account)
+        .exclude(kind=HoldKind.ARRANGEMENT)
+        .order_by("since", "id")
+        .values_list("since", "kind", "until"),
+    )
     penalties: dict[str, list] = defaultdict(lambda: [None, 0])
-    for entry in entries:
-        if entry.kind == EntryKind.PENALTY_INTEREST:
+    for kind, occurred_at, effective_on, amount_cents, reference, note in entries:
+        if kind == EntryKind.PENALTY_INTEREST:
             # Accrued daily; one line per month is what a person can read.
-            month = penalties[entry.effective_on.strftime("%Y-%m")]
-            month[0] = month[0] or entry.occurred_at
-            month[1] += entry.amount_cents
-        elif entry.kind == EntryKind.PAYMENT:
-            add(entry.occurred_at, "payment", _("Payment received"), entry.reference or "",
-                entry.amount_cents)  # fmt: skip
-        elif entry.kind == EntryKind.WAIVER:
-            add(entry.occurred_at, "waiver", _("Charges waived"), entry.note, entry.amount_cents)
-        elif entry.kind == EntryKind.LATE_FEE:
-            add(entry.occurred_at, "charge", _("Late fee"), "", entry.amount_cents)
+            month = penalties[effective_on.strftime("%Y-%m")]
+            month[0] = month[0] or occurred_at
+            month[1] += amount_cents
+        elif kind == EntryKind.PAYMENT:
+            add(occurred_at, "payment", _("Payment received"), reference or "", amount_cents)
+        elif kind == EntryKind.WAIVER:
+            add(occurred_at, "waiver", _("Charges waived"), note, amount_cents)
+        elif kind == EntryKind.LATE_FEE:
+            add(occurred_at, "charge", _("Late fee"), "", amount_cents)
     for month, (at, amount) in penalties.items():
         add(at, "charge", _("Penalty interest"), month, amount)
 
-    texts = dict(OutboundMessage.objects.filter(account=account).values_list("permit_id", "text"))
-    for contact in Contact.objects.filter(account=account).order_by("at"):
-        channel = ContactChannel(contact.channel)
-        outcome = ContactOutcome(contact.outcome).label
-        if contact.channel in MESSAGE_CHANNELS:
-            add(contact.at, "message", channel.label, texts.get(contact.permit_id, str(outcome)))
-        elif contact.channel == ContactChannel.LETTER:
-            add(contact.at, "letter", channel.label, str(outcome))
-        elif contact.channel == ContactChannel.VISIT:
-            add(contact.at, "visit", _("Home visit made"), str(outcome))
+    texts = dict(texts)
+    for at, channel_code, outcome_code, permit_id, ptp_date, ptp_amount_cents in contacts:
+        channel = ContactChannel(channel_code)
+        outcome = ContactOutcome(outcome_code).label
+        if channel_code in MESSAGE_CHANNELS:
+            add(at, "message", channel.label, texts.get(permit_id, str(outcome)))
+        elif channel_code == ContactChannel.LETTER:
+            add(at, "letter", channel.label, str(outcome))
+        elif channel_code == ContactChannel.VISIT:
+            add(at, "visit", _("Home visit made"), str(outcome))
         else:
-            add(contact.at, "call", channel.label, str(outcome))
-        if contact.outcome == ContactOutcome.PROMISE_TO_PAY:
-            add(contact.at, "promise", _("Promise to pay"),
-                _("to pay by %(date)s") % {"date": contact.ptp_date}, contact.ptp_amount_cents)  # fmt: skip
+            add(at, "call", channel.label, str(outcome))
+        if outcome_code == ContactOutcome.PROMISE_TO_PAY:
+            add(at, "promise", _("Promise to pay"),
+                _("to pay by %(date)s") % {"date": ptp_date}, ptp_amount_cents)  # fmt: skip
 
-    for step in VisitTransition.objects.filter(
-        visit__account=account, event__in=SHOWN_VISIT_EVENTS
-    ).select_related("visit"):
-        detail = f"{step.visit.visit_date or ''} {_visit_step_reason(step)}".strip()
-        add(step.at, "visit", VisitEvent(step.event).label, detail)
+    for at, event, reason, visit_date in visit_steps:
+        detail = f"{visit_date or ''} {_visit_step_reason(event, reason)}".strip()
+        add(at, "visit", VisitEvent(event).label, detail)
 
     for step in Transition.objects.filter(arrangement__account=account).select_related(
         "arrangement"
@@ -103,29 +125,29 @@ def record_events(account: Account, zone: ZoneInfo) -> list[RecordEvent]:
         title = f"{Kind(arrangement.kind).label}: {ArrangementEvent(step.event).label}"
         add(step.at, "arrangement", title, step.reason_words, arrangement.amount_cents)
 
-    for case in Case.objects.filter(account=account):
-        kind = "complaint" if case.kind == "complaint" else "dispute"
-        add(case.filed_at, kind, case.get_kind_display(), case.text[:200])
-        if case.answered_at:
-            add(case.answered_at, kind, _("Answer: %(finding)s") % {
-                "finding": case.get_finding_display()}, case.answer[:200])  # fmt: skip
+    for case_kind, filed_at, text, answered_at, finding, answer in cases:
+        kind = "complaint" if case_kind == CaseKind.COMPLAINT else "dispute"
+        add(filed_at, kind, CaseKind(case_kind).label, text[:200])
+        if answered_at:
+            add(answered_at, kind, _("Answer: %(finding)s") % {
+                "finding": Finding(finding).label if finding else ""}, answer[:200])  # fmt: skip
 
-    for hold in Hold.objects.filter(account=account).exclude(kind=HoldKind.ARRANGEMENT):
-        start = datetime.combine(hold.since, datetime.min.time(), zone)
-        until = _("until %(date)s") % {"date": hold.until} if hold.until else _("open")
-        add(start, "hold", HoldKind(hold.kind).label, str(until))
+    for since, kind, until in holds:
+        start = datetime.combine(since, datetime.min.time(), zone)
+        until = _("until %(date)s") % {"date": until} if until else _("open")
+        add(start, "hold", HoldKind(kind).label, str(until))
 
     return [event for _at, _n, event in sorted(events, key=lambda e: (e[0], e[1]))]
 
 
-def _visit_step_reason(step: VisitTransition) -> str:
+def _visit_step_reason(event: str, reason: str) -> str:
     """A visit step's reason in words: a cancellation's code (CancelReason) by its label, the day
     planner's "could not be fitted on DAY: no_team_capacity" (a routing code) as a sentence.
     Anything else is what a person wrote."""
-    if step.event == VisitEvent.CANCEL and step.reason in CancelReason.values:
-        return str(CancelReason(step.reason).label)
-    if step.event == VisitEvent.RESCHEDULE and step.reason.rsplit(": ", 1)[-1] in ROUTING_REASONS:
+    if event == VisitEvent.CANCEL and reason in CancelReason.values:
+        return str(CancelReason(reason).label)
+    if event == VisitEvent.RESCHEDULE and reason.rsplit(": ", 1)[-1] in ROUTING_REASONS:
         return _(
             "It did not fit into that day's visiting round: a new date will be set, with a new notice."
         )
-    return step.reason
+    return reason

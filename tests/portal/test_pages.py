@@ -124,6 +124,38 @@ def test_the_record_lists_what_happened_as_csv(borrower):
     assert pdf.content.startswith(b"%PDF")
 
 
+def test_the_record_gives_a_complaint_its_answer_and_its_hold_in_the_borrowers_language(borrower):
+    from doorstep.complaints.domain import answer_case
+    from doorstep.complaints.models import Case
+
+    borrower.post("/my/a/A1/cases/", {"kind": "complaint", "category": "contact",
+                                      "text": "Called me five times in one day."})  # fmt: skip
+    case = Case.objects.get(account_id="A1")
+    answer_case(case.pk, by="compliance", at=local(AS_OF, 15), finding="upheld",
+                answer="We have limited the calls.")  # fmt: skip
+    take_payment("A1", amount_cents=5000, paid_at=local(AS_OF, 16), by="t", at=local(AS_OF, 16))
+
+    def rows(language: str) -> list[list[str]]:
+        borrower.cookies["django_language"] = language
+        text = borrower.get("/my/a/A1/record.csv").content.decode()
+        return [row[1:] for row in list(csv.reader(io.StringIO(text)))[1:]]
+
+    english, chinese = rows("en"), rows("zh-hans")
+    assert ["complaint", "Complaint", "Called me five times in one day.", ""] in english
+    assert ["complaint", "Answer: Upheld: we were wrong and have corrected it",
+            "We have limited the calls.", ""] in english  # fmt: skip
+    payment = [r for r in english if r[0] == "payment"][-1]
+    assert (payment[1], payment[3]) == ("Payment received", "50.00")
+    # The complaint's hold, closed by the answer.
+    (hold,) = [r for r in english if r[0] == "hold"]
+    assert hold[1] == "Complaint under investigation"
+    assert hold[2].startswith("until 20")
+    # The same rows in Chinese, none of them in English.
+    assert len(chinese) == len(english)
+    assert [r[0] for r in chinese] == [r[0] for r in english]
+    assert not {r[1] for r in chinese} & {r[1] for r in english if r[0] != "hold"} - {""}
+
+
 # --- no internal code where the borrower reads a reason ----------------------------------------
 
 CODE = re.compile(

@@ -17,83 +17,84 @@ from doorstep.contact.models import Contact, Permit, Template, TemplateStatus, T
 from doorstep.ledger.enums import AccountStatus
 from doorstep.ledger.models import Account, Hold
 from doorstep.placements.models import Placement
+from doorstep.roundtrips import fetch_all
 
 # Caps look back at most this far (the longest window in the shipped packs is 30 days).
 LOOKBACK = timedelta(days=32)
 
 
 def context_for(action: Action, account: Account, *, now=None, visit=None) -> Context:
-    """`visit`: the visit's facts (checks.VisitFacts), which only the visits domain reads."""
+    """`visit`: the visit's facts (checks.VisitFacts), which only the visits domain reads.
+
+    Its reads go out in one round trip (`roundtrips.fetch_all`): every permit, check-in and case
+    view asks for a context, and each read waited for the one before."""
     now = now or timezone.now()
     region = account.borrower.region
     zone = region.time_zone
     day = action.planned_at.astimezone(ZoneInfo(zone)).date()
     open_on_day = Q(since__lte=day) & (Q(until__isnull=True) | Q(until__gte=day))
-    holds = frozenset(
-        Hold.objects.filter(open_on_day, account=account).values_list("kind", flat=True)
-    )
-    ceased = frozenset(
-        CeaseRequest.objects.filter(open_on_day, borrower_id=account.borrower_id).values_list(
-            "channel", flat=True
-        )
-    )
-    slots = tuple(
-        Inconvenient(weekday, start, end)
-        for weekday, start, end in InconvenientTime.objects.filter(
-            borrower_id=account.borrower_id
-        ).values_list("weekday", "start", "end")
-    )
     since = action.planned_at - LOOKBACK
-    attempts = [
-        Attempt(at, channel, outcome, third_party_id)
-        for at, channel, outcome, third_party_id in Contact.objects.filter(
+    reads = [
+        Hold.objects.filter(open_on_day, account=account).values_list("kind"),
+        CeaseRequest.objects.filter(open_on_day, borrower_id=account.borrower_id).values_list(
+            "channel"
+        ),
+        InconvenientTime.objects.filter(borrower_id=account.borrower_id).values_list(
+            "weekday", "start", "end"
+        ),
+        Contact.objects.filter(
             account__borrower_id=account.borrower_id,
             at__gte=since,
             at__lte=action.planned_at,
             direction="outbound",
-        ).values_list("at", "channel", "outcome", "third_party_id")
-    ]
-    # A permit not yet used counts as an attempt until it expires: asking twice is not a loophole.
-    # So does one whose message waits in the outbox (used, but no Contact until it is sent).
-    attempts += [
-        Attempt(planned_at, channel, None, third_party_id)
-        for planned_at, channel, third_party_id in Permit.objects.filter(
+        ).values_list("at", "channel", "outcome", "third_party_id"),
+        # A permit not yet used counts as an attempt until it expires: asking twice is not a
+        # loophole. So does one whose message waits in the outbox (used, but no Contact until
+        # it is sent).
+        Permit.objects.filter(
             _pending_permit(now),
             borrower_id=account.borrower_id,
             planned_at__gte=since,
             planned_at__lte=action.planned_at,
-        ).values_list("planned_at", "channel", "third_party_id")
+        ).values_list("planned_at", "channel", "third_party_id"),
+        Placement.objects.filter(open_on_day, account=account)
+        .order_by("pk")
+        .values_list("agency_id")[:1],
     ]
-    template_ok = (
-        bool(action.template)
-        and Template.objects.filter(
-            code=action.template,
-            channel=action.channel,
-            language=account.borrower.language,
-            status=TemplateStatus.APPROVED,
-        ).exists()
-    )
-    third_party = None
+    if action.template:
+        reads.append(
+            Template.objects.filter(
+                code=action.template,
+                channel=action.channel,
+                language=account.borrower.language,
+                status=TemplateStatus.APPROVED,
+            ).values_list("pk")[:1]
+        )
     if action.third_party_id:
-        found = ThirdPartyContact.objects.filter(
-            pk=action.third_party_id, borrower_id=account.borrower_id
-        ).first()
-        if found is not None:
-            third_party = ThirdParty(
-                supplied_by_borrower=found.supplied_by == "borrower",
-                is_employer=found.relation == "employer",
-                employer_objected=found.employer_objected,
-            )
-    placement = (
-        Placement.objects.filter(open_on_day, account=account).values_list("agency_id", flat=True)
-    ).first()
+        reads.append(
+            ThirdPartyContact.objects.filter(
+                pk=action.third_party_id, borrower_id=account.borrower_id
+            ).values_list("supplied_by", "relation", "employer_objected")[:1]
+        )
+    found = iter(fetch_all(*reads))
+    holds, ceased, slots, contacts, permits, placement = (next(found) for _ in range(6))
+    template_ok = bool(next(found)) if action.template else False
+    third_party = None
+    for supplied_by, relation, employer_objected in next(found) if action.third_party_id else ():
+        third_party = ThirdParty(
+            supplied_by_borrower=supplied_by == "borrower",
+            is_employer=relation == "employer",
+            employer_objected=employer_objected,
+        )
+    attempts = [Attempt(*row) for row in contacts]
+    attempts += [Attempt(at, channel, None, party) for at, channel, party in permits]
     return Context(
         time_zone=zone,
-        placed_with=placement,
+        placed_with=placement[0][0] if placement else None,
         settled=account.status == AccountStatus.SETTLED or account.balance_cents <= 0,
-        holds=holds,
-        ceased=ceased,
-        inconvenient=slots,
+        holds=frozenset(kind for (kind,) in holds),
+        ceased=frozenset(channel for (channel,) in ceased),
+        inconvenient=tuple(Inconvenient(*row) for row in slots),
         attempts=tuple(attempts),
         template_approved=template_ok,
         third_party=third_party,

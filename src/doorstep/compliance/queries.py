@@ -61,26 +61,27 @@ def context_for(action: Action, account: Account, *, now=None, visit=None) -> Co
         .order_by("pk")
         .values_list("agency_id")[:1],
     ]
+    # Read only when the action names them, after the fixed reads.
+    optional = {}
     if action.template:
-        reads.append(
-            Template.objects.filter(
-                code=action.template,
-                channel=action.channel,
-                language=account.borrower.language,
-                status=TemplateStatus.APPROVED,
-            ).values_list("pk")[:1]
-        )
+        optional["template"] = Template.objects.filter(
+            code=action.template,
+            channel=action.channel,
+            language=account.borrower.language,
+            status=TemplateStatus.APPROVED,
+        ).values_list("pk")[:1]
     if action.third_party_id:
-        reads.append(
-            ThirdPartyContact.objects.filter(
-                pk=action.third_party_id, borrower_id=account.borrower_id
-            ).values_list("supplied_by", "relation", "employer_objected")[:1]
-        )
-    found = iter(fetch_all(*reads))
-    holds, ceased, slots, contacts, permits, placement = (next(found) for _ in range(6))
-    template_ok = bool(next(found)) if action.template else False
+        optional["third_party"] = ThirdPartyContact.objects.filter(
+            pk=action.third_party_id, borrower_id=account.borrower_id
+        ).values_list("supplied_by", "relation", "employer_objected")[:1]
+    holds, ceased, slots, contacts, permits, placement, *rest = fetch_all(
+        *reads, *optional.values()
+    )
+    found = dict(zip(optional, rest, strict=True))
+    template_ok = bool(found.get("template"))
     third_party = None
-    for supplied_by, relation, employer_objected in next(found) if action.third_party_id else ():
+    if found.get("third_party"):
+        ((supplied_by, relation, employer_objected),) = found["third_party"]
         third_party = ThirdParty(
             supplied_by_borrower=supplied_by == "borrower",
             is_employer=relation == "employer",
